@@ -1,0 +1,69 @@
+"""``studio check PROJECT``: shapes, parameters, FLOPs and problems, without training."""
+
+from __future__ import annotations
+
+import argparse
+
+from studio.cli._output import emit_json, error, human, human_bytes
+from studio.core.analysis import ERROR, analyze
+from studio.core.errors import StudioError
+from studio.core.project import load
+
+NAME = "check"
+HELP = "check a project: per-node shapes, params, FLOPs, totals and problems (exit 1 on errors)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project", help="project file (.json)")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("--strict", action="store_true", help="treat warnings as problems too")
+    p.add_argument("--batch-size", type=int, default=None, help="batch size for the memory estimate")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        project = load(args.project)
+    except StudioError as exc:
+        if args.json:
+            emit_json({"type": "error", "file": str(args.project), "message": str(exc)})
+        error(str(exc))
+        return 2
+    a = analyze(project.graph)
+    batch = args.batch_size or project.training.get("batch_size", 64)
+    g = project.graph
+    rows = []
+    for node_id in a.order + [n.id for n in g.nodes if n.id not in a.order]:
+        info = a.nodes[node_id]
+        rows.append({
+            "type": "node", "id": node_id, "layer": g.node(node_id).type,
+            "inputs": {k: v.to_json() for k, v in info.inputs.items()},
+            "outputs": {k: v.to_json() for k, v in info.outputs.items()},
+            "params": info.params, "flops": info.flops, "error": info.error,
+        })
+    failing = [p for p in a.problems if p.severity == ERROR or args.strict]
+    summary = {
+        "type": "summary", "file": str(args.project), "name": project.name, "nodes": len(g), "edges": len(g.edges),
+        "params": a.total_params, "flops": a.total_flops, "batch_size": batch,
+        "memory_bytes": a.memory_bytes(batch), "errors": len(a.errors),
+        "warnings": len(a.problems) - len(a.errors), "ready": a.ready,
+    }
+    if args.json:
+        for row in rows:
+            emit_json(row)
+        for p in a.problems:
+            emit_json({"type": "problem", **p.to_json()})
+        emit_json(summary)
+    else:
+        print(f"{project.name}  ({args.project})")
+        width = max((len(r["id"]) for r in rows), default=4)
+        for r, node_id in zip(rows, [r["id"] for r in rows]):
+            outs = ", ".join(f"{k}={a.nodes[node_id].outputs[k]}" for k in r["outputs"]) or "-"
+            status = f"  !! {r['error']}" if r["error"] else ""
+            print(f"  {node_id:<{width}}  {r['layer']:<18} {outs:<28} params {human(r['params']):>7}  "
+                  f"FLOPs {human(r['flops']):>7}{status}")
+        print(f"total: {human(a.total_params)} params, {human(a.total_flops)} FLOPs per sample, "
+              f"~{human_bytes(summary['memory_bytes'])} to train at batch {batch}")
+        for p in a.problems:
+            print(f"  {p}")
+        print("ready to train" if a.ready else f"{len(a.errors)} problem(s) stop training")
+    return 1 if failing else 0

@@ -1,0 +1,168 @@
+"""Shape inference and the list of problems a graph has before it is trained.
+
+Runs the layers' shape rules in topological order, so each port gets a shape with a
+symbolic batch axis, each node its parameter and FLOP count, and each problem a message
+that names the node and says what to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from studio.core.errors import StudioError
+from studio.core.graph import Edge, Graph
+from studio.core.shapes import TensorShape
+from studio.layers.spec import ROLE_INPUT, ROLE_OUTPUT
+
+ERROR = "error"
+WARNING = "warning"
+
+BYTES_PER_VALUE = 4  # float32
+
+
+@dataclass
+class NodeInfo:
+    inputs: dict[str, TensorShape] = field(default_factory=dict)
+    outputs: dict[str, TensorShape] = field(default_factory=dict)
+    params: int = 0
+    flops: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str  # cycle, unconnected_input, not_connected, dead_end, no_input, no_loss, shape
+    message: str
+    node: str | None = None
+    severity: str = ERROR
+
+    def __str__(self) -> str:
+        where = f"{self.node}: " if self.node else ""
+        return f"{self.severity}: {where}{self.message}"
+
+    def to_json(self) -> dict:
+        return {"severity": self.severity, "code": self.code, "node": self.node, "message": self.message}
+
+
+@dataclass
+class Analysis:
+    nodes: dict[str, NodeInfo]
+    problems: list[Problem]
+    order: list[str]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == ERROR]
+
+    @property
+    def ready(self) -> bool:
+        """True when nothing stands in the way of training."""
+        return not self.errors
+
+    @property
+    def total_params(self) -> int:
+        return sum(i.params for i in self.nodes.values())
+
+    @property
+    def total_flops(self) -> int:
+        return sum(i.flops for i in self.nodes.values())
+
+    def problems_of(self, node_id: str) -> list[Problem]:
+        return [p for p in self.problems if p.node == node_id]
+
+    def edge_shape(self, edge: Edge) -> TensorShape | None:
+        info = self.nodes.get(edge.src)
+        return info.outputs.get(edge.src_port) if info else None
+
+    def activation_values(self) -> int:
+        """Values per sample held by every node output (what backward keeps alive)."""
+        return sum(s.numel() for info in self.nodes.values() for s in info.outputs.values())
+
+    def memory_bytes(self, batch_size: int, optimizer_slots: int = 2) -> int:
+        """Rough training memory: activations and their gradients for the batch, plus
+        weights, gradients and the optimizer's per-weight state (2 slots for Adam)."""
+        acts = 2 * self.activation_values() * batch_size
+        weights = (2 + optimizer_slots) * self.total_params
+        return (acts + weights) * BYTES_PER_VALUE
+
+
+def analyze(graph: Graph) -> Analysis:
+    order, cyclic = graph.topological_order()
+    problems: list[Problem] = []
+    infos: dict[str, NodeInfo] = {}
+    into: dict[str, list[Edge]] = {}
+    for e in graph.edges:
+        into.setdefault(e.dst, []).append(e)
+
+    if cyclic:
+        problems.append(Problem("cycle", "these nodes form a cycle: " + ", ".join(cyclic) +
+                                "; remove one of their wires", cyclic[0]))
+        for n in cyclic:
+            infos[n] = NodeInfo(error="part of a cycle")
+
+    for node_id in order:
+        node = graph.node(node_id)
+        spec = graph.spec(node)
+        info = infos[node_id] = NodeInfo()
+        ins: dict[str, TensorShape] = {}
+        blocked = False
+        for e in into.get(node_id, ()):
+            shape = infos[e.src].outputs.get(e.src_port)
+            if shape is None:
+                blocked = True
+            else:
+                ins[e.dst_port] = shape
+        missing = [p.name for p in spec.input_ports(node.params) if not p.optional and p.name not in ins]
+        info.inputs = ins
+        if missing and not blocked:
+            problems.append(Problem("unconnected_input", "input " + ", ".join(missing) +
+                                    (" is" if len(missing) == 1 else " are") + " not connected", node_id))
+        if missing or blocked:
+            info.error = "inputs unknown"
+            continue
+        try:
+            outs = dict(spec.infer(node.params, ins))
+            cost = spec.cost(node.params, ins, outs)
+        except StudioError as exc:
+            info.error = str(exc)
+            problems.append(Problem("shape", str(exc), node_id))
+            continue
+        except Exception as exc:  # a plugin's rule that crashed: report, do not take the app down
+            info.error = f"shape rule of {spec.id} failed: {exc!r}"
+            problems.append(Problem("shape", info.error, node_id))
+            continue
+        info.outputs = outs
+        info.params, info.flops = cost.params, cost.flops
+
+    _structure_problems(graph, problems)
+    return Analysis(infos, problems, order)
+
+
+def _structure_problems(graph: Graph, problems: list[Problem]) -> None:
+    roles = {n.id: graph.spec(n).role for n in graph}
+    if not any(r == ROLE_INPUT for r in roles.values()):
+        problems.append(Problem("no_input", "the graph has no Input node"))
+    losses = [n.id for n in graph if n.type != "Output" and roles[n.id] == ROLE_OUTPUT]
+    if not losses:
+        problems.append(Problem("no_loss", "the graph has no loss node, so it cannot be trained: "
+                                "add one (e.g. Cross-entropy loss) after the last layer"))
+    # Nodes from which no output or loss can be reached compute nothing that is used.
+    reaches = {n for n, r in roles.items() if r == ROLE_OUTPUT}
+    back: dict[str, list[str]] = {}
+    for e in graph.edges:
+        back.setdefault(e.dst, []).append(e.src)
+    stack = list(reaches)
+    while stack:
+        n = stack.pop()
+        for m in back.get(n, ()):
+            if m not in reaches:
+                reaches.add(m)
+                stack.append(m)
+    connected = {e.src for e in graph.edges} | {e.dst for e in graph.edges}
+    for n in graph:
+        if n.id in reaches:
+            continue
+        if n.id not in connected and len(graph) > 1:
+            problems.append(Problem("not_connected", "not connected to anything", n.id, WARNING))
+        elif roles[n.id] != ROLE_OUTPUT:
+            problems.append(Problem("dead_end", "its result reaches no output or loss", n.id, WARNING))

@@ -1,0 +1,333 @@
+"""The graph model: nodes, ports and wires, edited through methods that validate and emit.
+
+A view mirrors the model by connecting to its signals; it never holds graph state the
+model lacks. Every rule (port exists, input free, no cycle, parameter in range) lives
+here and raises a typed error from :mod:`studio.core.errors`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
+
+from studio.core.errors import (
+    CycleError,
+    DuplicateNode,
+    GraphError,
+    IncompatiblePorts,
+    InputAlreadyConnected,
+    PortError,
+    UnknownNode,
+)
+from studio.core.events import Signal
+
+if TYPE_CHECKING:
+    from studio.layers.registry import LayerRegistry
+    from studio.layers.spec import LayerSpec, Port
+
+NODE_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+@dataclass
+class Node:
+    id: str
+    type: str
+    params: dict[str, Any]
+    position: tuple[float, float] = (0.0, 0.0)  # layout only: never part of the model's meaning
+    frozen: bool = False  # parameters excluded from training
+    lr_scale: float = 1.0  # per-node learning-rate multiplier
+
+    def copy(self) -> "Node":
+        return Node(self.id, self.type, dict(self.params), self.position, self.frozen, self.lr_scale)
+
+
+@dataclass(frozen=True)
+class Edge:
+    src: str
+    src_port: str
+    dst: str
+    dst_port: str
+
+    def __str__(self) -> str:
+        return f"{self.src}.{self.src_port} -> {self.dst}.{self.dst_port}"
+
+
+@dataclass
+class GraphSignals:
+    node_added: Signal = field(default_factory=lambda: Signal("node_added"))  # (node)
+    node_removed: Signal = field(default_factory=lambda: Signal("node_removed"))  # (node)
+    node_changed: Signal = field(default_factory=lambda: Signal("node_changed"))  # (node, what)
+    node_moved: Signal = field(default_factory=lambda: Signal("node_moved"))  # (node)
+    edge_added: Signal = field(default_factory=lambda: Signal("edge_added"))  # (edge)
+    edge_removed: Signal = field(default_factory=lambda: Signal("edge_removed"))  # (edge)
+    changed: Signal = field(default_factory=lambda: Signal("changed"))  # () after any meaningful edit
+
+
+class Graph:
+    def __init__(self, registry: "LayerRegistry | None" = None) -> None:
+        if registry is None:
+            from studio.layers import default_registry
+
+            registry = default_registry()
+        self.registry = registry
+        self._nodes: dict[str, Node] = {}
+        self._edges: list[Edge] = []
+        self._into: dict[tuple[str, str], Edge] = {}  # (dst, dst_port) -> edge
+        self.signals = GraphSignals()
+
+    # ---- queries -------------------------------------------------------------------
+    @property
+    def nodes(self) -> list[Node]:
+        return list(self._nodes.values())
+
+    @property
+    def edges(self) -> list[Edge]:
+        return list(self._edges)
+
+    def node(self, node_id: str) -> Node:
+        try:
+            return self._nodes[node_id]
+        except KeyError:
+            raise UnknownNode(node_id) from None
+
+    def __contains__(self, node_id: str) -> bool:
+        return node_id in self._nodes
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def __iter__(self) -> Iterator[Node]:
+        return iter(list(self._nodes.values()))
+
+    def spec(self, node: Node | str) -> "LayerSpec":
+        node = self.node(node) if isinstance(node, str) else node
+        return self.registry.get(node.type)
+
+    def input_ports(self, node: Node | str) -> tuple["Port", ...]:
+        node = self.node(node) if isinstance(node, str) else node
+        return self.spec(node).input_ports(node.params)
+
+    def output_ports(self, node: Node | str) -> tuple["Port", ...]:
+        node = self.node(node) if isinstance(node, str) else node
+        return self.spec(node).output_ports(node.params)
+
+    def edge_into(self, node_id: str, port: str) -> Edge | None:
+        return self._into.get((node_id, port))
+
+    def edges_of(self, node_id: str) -> list[Edge]:
+        return [e for e in self._edges if e.src == node_id or e.dst == node_id]
+
+    def successors(self, node_id: str) -> set[str]:
+        return {e.dst for e in self._edges if e.src == node_id}
+
+    def new_id(self, type_id: str) -> str:
+        base = re.sub(r"[^a-z0-9_]", "_", type_id.lower()) or "node"
+        if not base[0].isalpha() and base[0] != "_":
+            base = "n_" + base
+        i = 1
+        while f"{base}_{i}" in self._nodes:
+            i += 1
+        return f"{base}_{i}"
+
+    # ---- node edits ---------------------------------------------------------------
+    def add_node(self, type_id: str, params: dict[str, Any] | None = None, node_id: str | None = None,
+                 position: tuple[float, float] = (0.0, 0.0), frozen: bool = False, lr_scale: float = 1.0) -> Node:
+        type_id = self.registry.resolve(type_id)
+        spec = self.registry.get(type_id)
+        clean = spec.validate_params(params or {})
+        node_id = node_id or self.new_id(type_id)
+        if not NODE_ID.match(node_id):
+            raise GraphError(f"node name {node_id!r} must start with a letter or _ and use only letters, "
+                             "digits and _ (at most 64)")
+        if node_id in self._nodes:
+            raise DuplicateNode(node_id)
+        node = Node(node_id, type_id, clean, (float(position[0]), float(position[1])), bool(frozen), float(lr_scale))
+        self._nodes[node_id] = node
+        self.signals.node_added.emit(node)
+        self.signals.changed.emit()
+        return node
+
+    def remove_node(self, node_id: str) -> tuple[Node, list[Edge]]:
+        """Remove a node and its wires; returns both so an undo can put them back."""
+        node = self.node(node_id)
+        removed = [e for e in self._edges if e.src == node_id or e.dst == node_id]
+        for e in removed:
+            self._remove_edge(e)
+        del self._nodes[node_id]
+        self.signals.node_removed.emit(node)
+        self.signals.changed.emit()
+        return node, removed
+
+    def set_params(self, node_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Change parameters; returns the old values. Wires to ports that vanish are removed."""
+        node = self.node(node_id)
+        spec = self.spec(node)
+        merged = {**node.params, **changes}
+        clean = spec.validate_params(merged)
+        old = {k: node.params[k] for k in changes if k in node.params}
+        new_inputs = {p.name for p in spec.input_ports(clean)}
+        new_outputs = {p.name for p in spec.output_ports(clean)}
+        for e in list(self._edges):
+            if (e.dst == node_id and e.dst_port not in new_inputs) or (e.src == node_id and e.src_port not in new_outputs):
+                self._remove_edge(e)
+        node.params = clean
+        self.signals.node_changed.emit(node, "params")
+        self.signals.changed.emit()
+        return old
+
+    def set_training(self, node_id: str, frozen: bool | None = None, lr_scale: float | None = None) -> None:
+        node = self.node(node_id)
+        if frozen is not None:
+            node.frozen = bool(frozen)
+        if lr_scale is not None:
+            if not (0.0 <= lr_scale <= 1000.0):
+                raise GraphError(f"{node_id}: learning-rate multiplier must be in [0, 1000], got {lr_scale}")
+            node.lr_scale = float(lr_scale)
+        self.signals.node_changed.emit(node, "training")
+        self.signals.changed.emit()
+
+    def move_node(self, node_id: str, position: tuple[float, float]) -> None:
+        node = self.node(node_id)
+        node.position = (float(position[0]), float(position[1]))
+        self.signals.node_moved.emit(node)
+
+    def rename_node(self, node_id: str, new_id: str) -> None:
+        """Give a node a new name; its wires follow it."""
+        if new_id == node_id:
+            return
+        if not NODE_ID.match(new_id):
+            raise GraphError(f"node name {new_id!r} must start with a letter or _ and use only letters, digits and _")
+        if new_id in self._nodes:
+            raise DuplicateNode(new_id)
+        node, edges = self.remove_node(node_id)
+        node.id = new_id
+        self._nodes[new_id] = node
+        self.signals.node_added.emit(node)
+        for e in edges:
+            self.connect(new_id if e.src == node_id else e.src, e.src_port,
+                         new_id if e.dst == node_id else e.dst, e.dst_port)
+        self.signals.changed.emit()
+
+    # ---- wires ---------------------------------------------------------------------
+    def check_connect(self, src: str, src_port: str, dst: str, dst_port: str, allow_cycle: bool = False) -> None:
+        """Raise the typed error that :meth:`connect` would raise, without changing anything."""
+        s, d = self.node(src), self.node(dst)
+        out_ports = {p.name: p for p in self.output_ports(s)}
+        in_ports = {p.name: p for p in self.input_ports(d)}
+        if src_port not in out_ports:
+            if src_port in {p.name for p in self.input_ports(s)}:
+                raise PortError(f"{src}.{src_port} is an input; wires go from an output to an input")
+            raise PortError(f"{src} ({s.type}) has no output {src_port!r}; it has "
+                            + (", ".join(out_ports) or "none"))
+        if dst_port not in in_ports:
+            if dst_port in {p.name for p in self.output_ports(d)}:
+                raise PortError(f"{dst}.{dst_port} is an output; wires go from an output to an input")
+            raise PortError(f"{dst} ({d.type}) has no input {dst_port!r}; it has "
+                            + (", ".join(in_ports) or "none"))
+        if out_ports[src_port].kind != in_ports[dst_port].kind:
+            a, b = out_ports[src_port].kind, in_ports[dst_port].kind
+            raise IncompatiblePorts(f"{src}.{src_port} carries a {a}, but {dst}.{dst_port} takes a {b}")
+        if (dst, dst_port) in self._into:
+            raise InputAlreadyConnected(dst, dst_port)
+        if src == dst:
+            raise CycleError([src, dst])
+        if not allow_cycle:
+            path = self._path(dst, src)
+            if path:
+                raise CycleError(path + [dst])
+
+    def can_connect(self, src: str, src_port: str, dst: str, dst_port: str) -> bool:
+        try:
+            self.check_connect(src, src_port, dst, dst_port)
+        except GraphError:
+            return False
+        return True
+
+    def connect(self, src: str, src_port: str, dst: str, dst_port: str, allow_cycle: bool = False) -> Edge:
+        """Wire an output to an input. ``allow_cycle`` is for loading files, whose
+        cycles analysis then reports; the editor never sets it."""
+        self.check_connect(src, src_port, dst, dst_port, allow_cycle)
+        edge = Edge(src, src_port, dst, dst_port)
+        self._edges.append(edge)
+        self._into[(dst, dst_port)] = edge
+        self.signals.edge_added.emit(edge)
+        self.signals.changed.emit()
+        return edge
+
+    def disconnect(self, edge: Edge) -> None:
+        if edge not in self._edges:
+            raise GraphError(f"no wire {edge}")
+        self._remove_edge(edge)
+        self.signals.changed.emit()
+
+    def _remove_edge(self, edge: Edge) -> None:
+        self._edges.remove(edge)
+        del self._into[(edge.dst, edge.dst_port)]
+        self.signals.edge_removed.emit(edge)
+
+    def _path(self, start: str, goal: str) -> list[str] | None:
+        """A path of node ids from start to goal following wires, or None."""
+        if start == goal:
+            return [start]
+        out: dict[str, list[str]] = {}
+        for e in self._edges:
+            out.setdefault(e.src, []).append(e.dst)
+        prev: dict[str, str] = {start: ""}
+        stack = [start]
+        while stack:
+            n = stack.pop()
+            for m in out.get(n, ()):
+                if m not in prev:
+                    prev[m] = n
+                    if m == goal:
+                        path = [m]
+                        while prev[path[-1]]:
+                            path.append(prev[path[-1]])
+                        return path[::-1]
+                    stack.append(m)
+        return None
+
+    # ---- order ---------------------------------------------------------------------
+    def topological_order(self) -> tuple[list[str], list[str]]:
+        """Node ids in an order where every wire goes forward (ties by insertion order),
+        and the ids left over because they sit on a cycle."""
+        indeg = {n: 0 for n in self._nodes}
+        out: dict[str, list[str]] = {n: [] for n in self._nodes}
+        for e in self._edges:
+            indeg[e.dst] += 1
+            out[e.src].append(e.dst)
+        ready = [n for n in self._nodes if indeg[n] == 0]
+        ready.reverse()
+        order = []
+        while ready:
+            n = ready.pop()
+            order.append(n)
+            for m in out[n]:
+                indeg[m] -= 1
+                if indeg[m] == 0:
+                    ready.append(m)
+        left = [n for n in self._nodes if indeg[n] > 0]
+        return order, left
+
+    # ---- bulk ----------------------------------------------------------------------
+    def clear(self) -> None:
+        for node_id in list(self._nodes):
+            self.remove_node(node_id)
+
+    def copy(self) -> "Graph":
+        g = Graph(self.registry)
+        for n in self._nodes.values():
+            c = n.copy()
+            g._nodes[c.id] = c
+        for e in self._edges:
+            g._edges.append(e)
+            g._into[(e.dst, e.dst_port)] = e
+        return g
+
+    def subgraph(self, node_ids: Iterable[str]) -> tuple[list[Node], list[Edge]]:
+        """Copies of the given nodes and the wires among them (for copy/paste)."""
+        ids = set(node_ids)
+        nodes = [self._nodes[i].copy() for i in self._nodes if i in ids]
+        edges = [e for e in self._edges if e.src in ids and e.dst in ids]
+        return nodes, edges

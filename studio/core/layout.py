@@ -1,0 +1,59 @@
+"""Layered auto-layout: columns by longest path, then barycenter sweeps to reduce crossings.
+
+Pure Python over the graph model, so the editor, importers and templates share it.
+"""
+
+from __future__ import annotations
+
+from studio.core.graph import Graph
+
+LEFT_TO_RIGHT = "lr"
+TOP_TO_BOTTOM = "tb"
+
+
+def layered_positions(graph: Graph, direction: str = LEFT_TO_RIGHT, layer_gap: float = 220.0,
+                      node_gap: float = 110.0, sweeps: int = 4) -> dict[str, tuple[float, float]]:
+    order, cyclic = graph.topological_order()
+    order = order + cyclic
+    preds: dict[str, list[str]] = {n: [] for n in order}
+    succs: dict[str, list[str]] = {n: [] for n in order}
+    for e in graph.edges:
+        preds[e.dst].append(e.src)
+        succs[e.src].append(e.dst)
+    rank: dict[str, int] = {}
+    for n in order:
+        rank[n] = max((rank[p] + 1 for p in preds[n] if p in rank), default=0)
+    # Pull sources (extra inputs) next to their first consumer instead of column 0.
+    for n in reversed(order):
+        if not preds[n] and succs[n]:
+            rank[n] = max(0, min(rank[s] for s in succs[n]) - 1)
+    layers: list[list[str]] = [[] for _ in range(max(rank.values(), default=-1) + 1)]
+    for n in order:
+        layers[rank[n]].append(n)
+    pos_in_layer = {n: i for layer in layers for i, n in enumerate(layer)}
+
+    def sweep(layer_seq, neighbours):
+        for layer in layer_seq:
+            def key(n):
+                ns = [pos_in_layer[m] for m in neighbours[n]]
+                return sum(ns) / len(ns) if ns else pos_in_layer[n]
+            layer.sort(key=key)
+            for i, n in enumerate(layer):
+                pos_in_layer[n] = i
+
+    for _ in range(sweeps):
+        sweep(layers[1:], preds)
+        sweep(reversed(layers[:-1]), succs)
+
+    positions = {}
+    for r, layer in enumerate(layers):
+        offset = -(len(layer) - 1) / 2.0
+        for i, n in enumerate(layer):
+            along, across = r * layer_gap, (offset + i) * node_gap
+            positions[n] = (along, across) if direction == LEFT_TO_RIGHT else (across, along)
+    return positions
+
+
+def apply_layout(graph: Graph, direction: str = LEFT_TO_RIGHT) -> None:
+    for node_id, pos in layered_positions(graph, direction).items():
+        graph.move_node(node_id, pos)

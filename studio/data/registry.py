@@ -1,0 +1,58 @@
+"""Built-in datasets and importers by name; ``project.data`` picks one with its options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from studio.data.base import DataError, DataSplit
+
+Loader = Callable[..., DataSplit]
+
+
+@dataclass(frozen=True)
+class DatasetEntry:
+    name: str
+    loader: Loader  # loader(seed=..., val_split=..., **options) -> DataSplit
+    description: str
+    builtin: bool = True  # False for importers that need a path
+
+
+_DATASETS: dict[str, DatasetEntry] = {}
+
+
+def register_dataset(name: str, loader: Loader, description: str, builtin: bool = True) -> None:
+    if name in _DATASETS:
+        raise DataError(f"dataset {name!r} is already registered")
+    _DATASETS[name] = DatasetEntry(name, loader, description, builtin)
+
+
+def _ensure_loaded() -> None:
+    if not _DATASETS:
+        import studio.data.builtin  # noqa: F401  (registers the built-in sets and importers)
+
+
+def dataset_names(builtin_only: bool = False) -> list[str]:
+    _ensure_loaded()
+    return [n for n, e in _DATASETS.items() if e.builtin or not builtin_only]
+
+
+def dataset_entry(name: str) -> DatasetEntry:
+    _ensure_loaded()
+    if name not in _DATASETS:
+        raise DataError(f"unknown dataset {name!r}; known: {', '.join(_DATASETS)}")
+    return _DATASETS[name]
+
+
+def load_data(config: dict[str, Any], seed: int = 0, val_split: float = 0.2) -> DataSplit:
+    """Load what a project's ``data`` section names, e.g. ``{"dataset": "digits"}`` or
+    ``{"dataset": "image_folder", "path": "..."}``."""
+    if not config or "dataset" not in config:
+        raise DataError("the project names no dataset: choose one in the data panel "
+                        "(or set data.dataset in the project file)")
+    options = {k: v for k, v in config.items() if k != "dataset"}
+    entry = dataset_entry(str(config["dataset"]))
+    try:
+        return entry.loader(seed=seed, val_split=val_split, **options)
+    except TypeError as exc:
+        raise DataError(f"dataset {entry.name}: bad options {sorted(options)}: {exc}") from None

@@ -1,0 +1,53 @@
+"""Element-wise activations; each keeps its input's shape."""
+
+from __future__ import annotations
+
+from studio.layers.builtin._rules import expect_float, per_sample
+from studio.layers.spec import Cost, Ctor, LayerSpec, Param
+
+
+def _same(title):
+    def infer(p, ins):
+        expect_float(title, ins["in"])
+        return {"out": ins["in"]}
+    return infer
+
+
+def _elementwise_cost(p, ins, outs):
+    return Cost(0, per_sample(ins["in"]))
+
+
+def _nn(name, **fixed):
+    def build(p, ins):
+        import torch.nn
+
+        return Ctor(getattr(torch.nn, name), {**fixed, **p})
+    return build
+
+
+def _softmax_build(p, ins):
+    from studio.layers.modules import Softmax
+
+    return Ctor(Softmax, {"dim": p["dim"]})
+
+
+def _act(id, title, doc, build, params=(), legacy=()):
+    return LayerSpec(id=id, title=title, category="Activation", doc=doc, params=params,
+                     infer=_same(id), cost=_elementwise_cost, build=build, legacy_ids=legacy)
+
+
+SPECS = (
+    _act("ReLU", "ReLU", "max(0, x).", _nn("ReLU")),
+    _act("LeakyReLU", "Leaky ReLU", "x for x > 0, slope·x otherwise.", _nn("LeakyReLU"),
+         (Param("negative_slope", "float", 0.01, 0.0, 1.0),)),
+    _act("GELU", "GELU", "Gaussian error linear unit, as in transformers.", _nn("GELU")),
+    _act("Sigmoid", "Sigmoid", "1 / (1 + e^-x), squashes to (0, 1).", _nn("Sigmoid")),
+    _act("Tanh", "Tanh", "Hyperbolic tangent, squashes to (-1, 1).", _nn("Tanh")),
+    _act("Softmax", "Softmax", "Turns scores into probabilities along one axis (losses take raw scores).",
+         _softmax_build, (Param("dim", "int", -1, -8, 8, doc="Axis"),)),
+)
+
+
+def register(registry) -> None:
+    for spec in SPECS:
+        registry.add(spec)
