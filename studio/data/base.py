@@ -63,6 +63,9 @@ class DataSplit:
     val: Any
     info: DatasetInfo
     skipped: list[str] = field(default_factory=list)  # what an importer had to leave out, and why
+    # Applied by the trainer to each training batch (a dict of tensors already on the
+    # device); vectorised, so no per-sample Python runs in the training thread.
+    augment: Any = None
 
 
 def split_indices(n: int, val_fraction: float, seed: int, groups: torch.Tensor | None = None):

@@ -29,7 +29,13 @@ def register_dataset(name: str, loader: Loader, description: str, builtin: bool 
 
 def _ensure_loaded() -> None:
     if not _DATASETS:
-        import studio.data.builtin  # noqa: F401  (registers the built-in sets and importers)
+        import importlib
+        import importlib.util
+
+        # Registering happens on import: the built-in sets, then the importers.
+        for name in ("studio.data.builtin", "studio.data.importers"):
+            if importlib.util.find_spec(name) is not None:
+                importlib.import_module(name)
 
 
 def dataset_names(builtin_only: bool = False) -> list[str]:
@@ -52,7 +58,13 @@ def load_data(config: dict[str, Any], seed: int = 0, val_split: float = 0.2) -> 
                         "(or set data.dataset in the project file)")
     options = {k: v for k, v in config.items() if k != "dataset"}
     entry = dataset_entry(str(config["dataset"]))
+    augment = options.pop("augment", None)
     try:
-        return entry.loader(seed=seed, val_split=val_split, **options)
+        split = entry.loader(seed=seed, val_split=val_split, **options)
     except TypeError as exc:
         raise DataError(f"dataset {entry.name}: bad options {sorted(options)}: {exc}") from None
+    if augment:
+        from studio.data.augment import build_augment
+
+        split.augment = build_augment(augment, split.info)
+    return split
