@@ -157,6 +157,7 @@ class LayerSpec:
     role: str = ROLE_LAYER
     legacy_ids: tuple[str, ...] = ()
     export_notes: str = ""
+    onnx_exportable: bool = True  # False: the ONNX exporter refuses this layer, giving export_notes as the reason
     # Set by the registry: the module (or plugin file) that declared this layer.
     source: str = ""
 
