@@ -54,8 +54,8 @@ class GraphModule(nn.Module):
                 slots[key] = len(slots)
             return slots[key]
 
-        for node_id in analysis.order:
-            node = graph.node(node_id)
+        for node in graph.nodes:  # inputs in the order they were added: a stable signature
+            node_id = node.id
             spec = graph.spec(node)
             if spec.role == ROLE_INPUT:
                 self.input_names.append(node_id)
@@ -70,11 +70,6 @@ class GraphModule(nn.Module):
                 continue
             ins = analysis.nodes[node_id].inputs
             if spec.role == ROLE_OUTPUT:
-                edge = graph.edge_into(node_id, "in")
-                assert edge is not None
-                self.outputs.append(OutputInfo(node_id, node.type, dict(node.params), f"{edge.src}.{edge.src_port}"))
-                if node.type != "Output":
-                    self.losses[node_id] = spec.build(node.params, ins).create()
                 continue
             try:
                 module = spec.build(node.params, ins).create()
@@ -89,6 +84,15 @@ class GraphModule(nn.Module):
                 in_slots.pop()  # trailing optional inputs left out: the module's defaults apply
             out_slots = tuple(slot((node_id, p.name)) for p in spec.output_ports(node.params))
             plan.append((node_id, tuple(in_slots), out_slots))
+
+        for node in graph.nodes:  # outputs, too, in the order they were added
+            spec = graph.spec(node)
+            if spec.role != ROLE_OUTPUT:
+                continue
+            edge = graph.edge_into(node.id, "in")
+            self.outputs.append(OutputInfo(node.id, node.type, dict(node.params), f"{edge.src}.{edge.src_port}"))
+            if node.type != "Output":
+                self.losses[node.id] = spec.build(node.params, analysis.nodes[node.id].inputs).create()
 
         self._plan = [(self.layers[n], ins, outs, len(outs) > 1) for n, ins, outs in plan]
         self._out_slots = [slots[tuple(o.source.rsplit(".", 1))] for o in self.outputs]

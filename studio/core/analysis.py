@@ -106,15 +106,17 @@ def analyze(graph: Graph) -> Analysis:
         info = infos[node_id] = NodeInfo()
         ins: dict[str, TensorShape] = {}
         blocked = False
+        wired = set()
         for e in into.get(node_id, ()):
+            wired.add(e.dst_port)
             shape = infos[e.src].outputs.get(e.src_port)
             if shape is None:
                 blocked = True
             else:
                 ins[e.dst_port] = shape
-        missing = [p.name for p in spec.input_ports(node.params) if not p.optional and p.name not in ins]
+        missing = [p.name for p in spec.input_ports(node.params) if not p.optional and p.name not in wired]
         info.inputs = ins
-        if missing and not blocked:
+        if missing:
             problems.append(Problem("unconnected_input", "input " + ", ".join(missing) +
                                     (" is" if len(missing) == 1 else " are") + " not connected", node_id))
         if missing or blocked:

@@ -7,6 +7,7 @@ here and raises a typed error from :mod:`studio.core.errors`.
 
 from __future__ import annotations
 
+import heapq
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
@@ -290,23 +291,25 @@ class Graph:
 
     # ---- order ---------------------------------------------------------------------
     def topological_order(self) -> tuple[list[str], list[str]]:
-        """Node ids in an order where every wire goes forward (ties by insertion order),
-        and the ids left over because they sit on a cycle."""
-        indeg = {n: 0 for n in self._nodes}
+        """Node ids in an order where every wire goes forward, ties broken by the order
+        nodes were added (so it is stable), and the ids left over because they sit on
+        or behind a cycle."""
+        rank = {n: i for i, n in enumerate(self._nodes)}
+        indeg = dict.fromkeys(self._nodes, 0)
         out: dict[str, list[str]] = {n: [] for n in self._nodes}
         for e in self._edges:
             indeg[e.dst] += 1
             out[e.src].append(e.dst)
-        ready = [n for n in self._nodes if indeg[n] == 0]
-        ready.reverse()
+        ready = [(rank[n], n) for n in self._nodes if indeg[n] == 0]
+        heapq.heapify(ready)
         order = []
         while ready:
-            n = ready.pop()
+            _, n = heapq.heappop(ready)
             order.append(n)
             for m in out[n]:
                 indeg[m] -= 1
                 if indeg[m] == 0:
-                    ready.append(m)
+                    heapq.heappush(ready, (rank[m], m))
         left = [n for n in self._nodes if indeg[n] > 0]
         return order, left
 
