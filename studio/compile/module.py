@@ -39,8 +39,8 @@ class GraphModule(nn.Module):
     def __init__(self, graph: Graph, analysis: Analysis | None = None) -> None:
         super().__init__()
         analysis = analysis or analyze(graph)
-        if analysis.errors:
-            raise CompileError("the graph has problems: " + "; ".join(str(p) for p in analysis.errors))
+        if analysis.build_errors:
+            raise CompileError("the graph has problems: " + "; ".join(str(p) for p in analysis.build_errors))
         self.layers = nn.ModuleDict()
         self.losses = nn.ModuleDict()
         self.input_names: list[str] = []
@@ -54,10 +54,11 @@ class GraphModule(nn.Module):
                 slots[key] = len(slots)
             return slots[key]
 
+        live = analysis.live
         for node in graph.nodes:  # inputs in the order they were added: a stable signature
             node_id = node.id
             spec = graph.spec(node)
-            if spec.role == ROLE_INPUT:
+            if spec.role == ROLE_INPUT and node_id in live:
                 self.input_names.append(node_id)
                 self.input_fields.append(node.params.get("field", node_id))
                 slot((node_id, "out"))
@@ -66,7 +67,7 @@ class GraphModule(nn.Module):
         for node_id in analysis.order:
             node = graph.node(node_id)
             spec = graph.spec(node)
-            if spec.role == ROLE_INPUT:
+            if spec.role == ROLE_INPUT or node_id not in live:
                 continue
             ins = analysis.nodes[node_id].inputs
             if spec.role == ROLE_OUTPUT:

@@ -49,10 +49,18 @@ class Analysis:
     nodes: dict[str, NodeInfo]
     problems: list[Problem]
     order: list[str]
+    # Nodes whose result reaches an Output or loss: only these are compiled, so a
+    # half-built branch beside a working network is a warning, not a blocker.
+    live: set[str] = field(default_factory=set)
 
     @property
     def errors(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == ERROR]
+
+    @property
+    def build_errors(self) -> list[Problem]:
+        """Errors that stop the graph from becoming a module (a missing loss only stops training)."""
+        return [p for p in self.errors if p.code != "no_loss"]
 
     @property
     def ready(self) -> bool:
@@ -94,6 +102,11 @@ def analyze(graph: Graph) -> Analysis:
     for e in graph.edges:
         into.setdefault(e.dst, []).append(e)
 
+    live = _live_nodes(graph)
+
+    def severity(node_id: str) -> str:
+        return ERROR if node_id in live else WARNING
+
     if cyclic:
         problems.append(Problem("cycle", "these nodes form a cycle: " + ", ".join(cyclic) +
                                 "; remove one of their wires", cyclic[0]))
@@ -118,7 +131,8 @@ def analyze(graph: Graph) -> Analysis:
         info.inputs = ins
         if missing:
             problems.append(Problem("unconnected_input", "input " + ", ".join(missing) +
-                                    (" is" if len(missing) == 1 else " are") + " not connected", node_id))
+                                    (" is" if len(missing) == 1 else " are") + " not connected", node_id,
+                                    severity(node_id)))
         if missing or blocked:
             info.error = "inputs unknown"
             continue
@@ -127,29 +141,22 @@ def analyze(graph: Graph) -> Analysis:
             cost = spec.cost(node.params, ins, outs)
         except StudioError as exc:
             info.error = str(exc)
-            problems.append(Problem("shape", str(exc), node_id))
+            problems.append(Problem("shape", str(exc), node_id, severity(node_id)))
             continue
         except Exception as exc:  # a plugin's rule that crashed: report, do not take the app down
             info.error = f"shape rule of {spec.id} failed: {exc!r}"
-            problems.append(Problem("shape", info.error, node_id))
+            problems.append(Problem("shape", info.error, node_id, severity(node_id)))
             continue
         info.outputs = outs
         info.params, info.flops = cost.params, cost.flops
 
-    _structure_problems(graph, problems)
-    return Analysis(infos, problems, order)
+    _structure_problems(graph, problems, live)
+    return Analysis(infos, problems, order, live)
 
 
-def _structure_problems(graph: Graph, problems: list[Problem]) -> None:
-    roles = {n.id: graph.spec(n).role for n in graph}
-    if not any(r == ROLE_INPUT for r in roles.values()):
-        problems.append(Problem("no_input", "the graph has no Input node"))
-    losses = [n.id for n in graph if n.type != "Output" and roles[n.id] == ROLE_OUTPUT]
-    if not losses:
-        problems.append(Problem("no_loss", "the graph has no loss node, so it cannot be trained: "
-                                "add one (e.g. Cross-entropy loss) after the last layer"))
-    # Nodes from which no output or loss can be reached compute nothing that is used.
-    reaches = {n for n, r in roles.items() if r == ROLE_OUTPUT}
+def _live_nodes(graph: Graph) -> set[str]:
+    """Nodes from which an Output or loss node can be reached (those included)."""
+    reaches = {n.id for n in graph if graph.spec(n).role == ROLE_OUTPUT}
     back: dict[str, list[str]] = {}
     for e in graph.edges:
         back.setdefault(e.dst, []).append(e.src)
@@ -160,6 +167,18 @@ def _structure_problems(graph: Graph, problems: list[Problem]) -> None:
             if m not in reaches:
                 reaches.add(m)
                 stack.append(m)
+    return reaches
+
+
+def _structure_problems(graph: Graph, problems: list[Problem], reaches: set[str]) -> None:
+    roles = {n.id: graph.spec(n).role for n in graph}
+    if not any(r == ROLE_INPUT for r in roles.values()):
+        problems.append(Problem("no_input", "the graph has no Input node"))
+    losses = [n.id for n in graph if n.type != "Output" and roles[n.id] == ROLE_OUTPUT]
+    if not losses:
+        problems.append(Problem("no_loss", "the graph has no loss node, so it cannot be trained: "
+                                "add one (e.g. Cross-entropy loss) after the last layer"))
+    # Nodes from which no output or loss can be reached compute nothing that is used.
     connected = {e.src for e in graph.edges} | {e.dst for e in graph.edges}
     for n in graph:
         if n.id in reaches:

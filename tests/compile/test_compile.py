@@ -254,6 +254,26 @@ def test_seq2seq_state_wiring_runs(registry):
 
 def test_graph_with_problems_does_not_compile(registry):
     g = Graph(registry)
+    g.add_node("Input", {"kind": "vector"}, node_id="x")
     g.add_node("Linear", node_id="fc")
-    with pytest.raises(CompileError, match="input in is not connected"):
+    g.add_node("Output", node_id="y")
+    g.connect("fc", "out", "y", "in")
+    with pytest.raises(CompileError, match="fc: input in is not connected"):
         compile_graph(g)
+
+
+def test_half_built_branch_is_a_warning_and_left_out(registry):
+    g = Graph(registry)
+    g.add_node("Input", {"kind": "vector", "features": 3}, node_id="x")
+    g.add_node("Linear", {"out_features": 2}, node_id="fc")
+    g.add_node("CrossEntropyLoss", node_id="loss")
+    g.connect("x", "out", "fc", "in")
+    g.connect("fc", "out", "loss", "in")
+    g.add_node("Add", node_id="draft")  # dropped on the canvas, not wired yet
+    g.connect("fc", "out", "draft", "in1")
+    a = analyze(g)
+    assert a.ready
+    assert {(p.code, p.severity) for p in a.problems_of("draft")} == {("unconnected_input", "warning"),
+                                                                      ("dead_end", "warning")}
+    model = compile_graph(g, a)
+    assert list(model.layers) == ["fc"]

@@ -1,0 +1,69 @@
+"""The house rules, checked: only studio/ui/ touches Qt; the model runs without torch."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import studio
+
+PACKAGE = Path(studio.__file__).resolve().parent
+QT = ("PySide6", "pyqtgraph", "shiboken6", "PyQt5", "PyQt6", "qtpy")
+
+
+def _modules_outside_ui():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE.parent)
+        if rel.parts[1] == "ui":
+            continue
+        yield path, ".".join(rel.with_suffix("").parts).removesuffix(".__init__")
+
+
+def test_no_qt_import_outside_ui():
+    offenders = []
+    for path, _ in _modules_outside_ui():
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            for name in names:
+                if name.split(".")[0] in QT:
+                    offenders.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno} imports {name}")
+    assert offenders == []
+
+
+def test_core_modules_import_with_qt_unavailable():
+    """Every module outside studio/ui imports in a process where Qt cannot be imported."""
+    modules = [m for _, m in _modules_outside_ui() if not m.endswith("__main__")]
+    code = (
+        "import sys\n"
+        f"for name in {QT!r}: sys.modules[name] = None\n"
+        "import importlib\n"
+        f"for m in {modules!r}: importlib.import_module(m)\n"
+        "print('ok')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().endswith("ok")
+
+
+def test_graph_model_and_analysis_do_not_import_torch():
+    code = (
+        "import sys\n"
+        "from studio.core.project import load\n"
+        "from studio.core.analysis import analyze\n"
+        "from studio.core.layout import layered_positions\n"
+        "from studio.resources import template_path, template_names\n"
+        "for name in template_names():\n"
+        "    p = load(template_path(name)); analyze(p.graph); layered_positions(p.graph)\n"
+        "import studio.cli\n"
+        "print('torch' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "False"
