@@ -1,0 +1,213 @@
+"""ONNX export, checked before it is written.
+
+The model is the same compiled :class:`GraphModule` the trainer uses, in eval mode. After
+export the file passes ``onnx.checker`` (full check), then onnxruntime and torch run the
+same real batch, a second batch size and, for variable-length inputs, a second length; a
+difference above the tolerance fails the export and names the node that drifts most.
+Only a model that passed is written, atomically.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from studio.compile.module import GraphModule, compile_graph
+from studio.core.atomic import atomic_write_bytes
+from studio.core.graph import Graph
+from studio.export.common import build_module, check_preflight, dynamic_axes, sample_inputs
+from studio.export.errors import ExportError
+from studio.layers.spec import ROLE_INPUT, ROLE_OUTPUT
+
+DEFAULT_OPSET = 18
+OPSETS = range(13, 22)
+TOLERANCE = 1e-4
+EXPORTERS = ("legacy", "dynamo")
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass
+class OnnxReport:
+    path: str
+    opset: int
+    exporter: str
+    size_bytes: int
+    max_diff: float
+    checks: list[dict] = field(default_factory=list)  # {"case", "max_diff"} per checked batch
+    inputs: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+    dynamic_axes: dict[str, list[int]] = field(default_factory=dict)
+    sample: str = ""
+    seconds: float = 0.0
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def export_onnx(graph: Graph, path: str | Path, *, weights=None, module: GraphModule | None = None,
+                data: dict | None = None, opset: int = DEFAULT_OPSET, exporter: str = "legacy",
+                tolerance: float = TOLERANCE, progress: Progress | None = None) -> OnnxReport:
+    """Export ``graph`` to ``path`` and check it; raises :class:`ExportError` and writes
+    nothing when the pre-flight, the export or the check fails."""
+    started = time.perf_counter()
+    step = progress or (lambda what, frac: None)
+    if opset not in OPSETS:
+        raise ExportError(f"opset {opset} is not supported; choose {OPSETS.start}-{OPSETS.stop - 1}")
+    if exporter not in EXPORTERS:
+        raise ExportError(f"unknown exporter {exporter!r}; choose {' or '.join(EXPORTERS)}")
+    step("pre-flight", 0.05)
+    check_preflight(graph)
+    module = (module or build_module(graph, weights)).eval()
+    step("reading a batch", 0.15)
+    sample = sample_inputs(module, data, graph)
+    axes = dynamic_axes(module, graph)
+    step("exporting", 0.3)
+    blob = onnx_bytes(module, sample.inputs, opset, axes, exporter)
+    step("checking the file", 0.6)
+    check_model(blob)
+    step("comparing with onnxruntime", 0.75)
+    cases = [("data", sample.inputs), *sample.extra]
+    checks, worst = [], 0.0
+    for name, xs in cases:
+        diff = compare(module, blob, xs)
+        checks.append({"case": name, "max_diff": diff})
+        worst = max(worst, diff)
+        if not diff <= tolerance:  # NaN fails too
+            where = locate_difference(graph, module, xs, opset, tolerance)
+            raise ExportError(f"the ONNX model differs from the app's model by {diff:.3g} on {name} "
+                              f"(tolerance {tolerance:g}){where}; nothing was written")
+    step("writing", 0.95)
+    atomic_write_bytes(path, blob)
+    step("done", 1.0)
+    return OnnxReport(str(path), opset, exporter, len(blob), worst, checks, list(module.input_names),
+                      list(module.output_names), axes, sample.source, time.perf_counter() - started)
+
+
+def onnx_bytes(module: GraphModule, inputs: tuple[torch.Tensor, ...], opset: int,
+               axes: dict[str, list[int]], exporter: str = "legacy") -> bytes:
+    names_in, names_out = list(module.input_names), list(module.output_names)
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            if exporter == "dynamo":
+                return _dynamo_bytes(module, inputs, opset, axes, names_in, names_out)
+            buf = io.BytesIO()
+            dyn = {n: {a: f"{n}_{'batch' if a == 0 else 'length'}" for a in ax} for n, ax in axes.items()}
+            for i, name in enumerate(names_out):
+                dyn[name] = {0: "batch"}
+            torch.onnx.export(module, tuple(inputs), buf, dynamo=False, opset_version=opset,
+                              input_names=names_in, output_names=names_out, dynamic_axes=dyn,
+                              do_constant_folding=True)
+            return buf.getvalue()
+    except ExportError:
+        raise
+    except Exception as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ExportError(f"the ONNX exporter failed: {first}") from exc
+
+
+def _dynamo_bytes(module, inputs, opset, axes, names_in, names_out) -> bytes:
+    import tempfile
+
+    from torch.export import Dim
+
+    # A named Dim on an LSTM's length silently fixes it; AUTO keeps it free.
+    shapes = tuple({a: Dim.AUTO for a in axes[n]} for n in names_in)
+    program = torch.onnx.export(module, tuple(inputs), dynamo=True, opset_version=opset,
+                                input_names=names_in, output_names=names_out,
+                                dynamic_shapes=(shapes,), external_data=False, verbose=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "model.onnx"
+        program.save(str(out), external_data=False)
+        return out.read_bytes()
+
+
+def check_model(blob: bytes) -> None:
+    import onnx
+
+    try:
+        model = onnx.load_from_string(blob)
+        onnx.checker.check_model(model, full_check=True)
+    except Exception as exc:
+        raise ExportError(f"the exported model fails onnx.checker: {exc}") from None
+
+
+def run_onnx(blob: bytes, feeds: dict[str, torch.Tensor]) -> list:
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    opts.log_severity_level = 3
+    session = ort.InferenceSession(blob, opts, providers=["CPUExecutionProvider"])
+    return session.run(None, {k: v.numpy() for k, v in feeds.items()})
+
+
+def compare(module: GraphModule, blob: bytes, inputs: tuple[torch.Tensor, ...]) -> float:
+    """Largest absolute difference between torch and onnxruntime over every output."""
+    with torch.no_grad():
+        ref = module(*inputs)
+    ref = ref if isinstance(ref, tuple) else (ref,)
+    try:
+        got = run_onnx(blob, dict(zip(module.input_names, inputs)))
+    except Exception as exc:
+        raise ExportError(f"onnxruntime cannot run the exported model: {exc}") from None
+    worst = 0.0
+    for name, r, g in zip(module.output_names, ref, got):
+        g = torch.from_numpy(g)
+        if tuple(g.shape) != tuple(r.shape):
+            raise ExportError(f"output {name}: onnxruntime gives shape {list(g.shape)}, torch {list(r.shape)}")
+        diff = (g.double() - r.double()).abs().max().item() if r.numel() else 0.0
+        worst = diff if diff != diff else max(worst, diff)
+    return worst
+
+
+def locate_difference(graph: Graph, module: GraphModule, inputs, opset: int, tolerance: float) -> str:
+    """Export every node's output as an extra model output and name the first node whose
+    result drifts past the tolerance, and the one that drifts most."""
+    try:
+        probe, names = _probe_graph(graph)
+        pm = compile_graph(probe)
+        pm.load_state_dict(module.state_dict(), strict=False)
+        pm.eval()
+        blob = onnx_bytes(pm, inputs, opset, {n: [0] for n in pm.input_names})
+        with torch.no_grad():
+            ref = pm(*inputs)
+        got = run_onnx(blob, dict(zip(pm.input_names, inputs)))
+    except Exception:  # locating is a courtesy; the failure itself is already known
+        return ""
+    ref = ref if isinstance(ref, tuple) else (ref,)
+    diffs = {}
+    for out_name, r, g in zip(pm.output_names, ref, got):
+        if out_name in names:
+            diffs[names[out_name]] = (torch.from_numpy(g).double() - r.double()).abs().max().item()
+    if not diffs:
+        return ""
+    first = next((n for n, d in diffs.items() if not d <= tolerance), None)
+    most = max(diffs, key=lambda n: diffs[n] if diffs[n] == diffs[n] else float("inf"))
+    text = f"; the first node that differs is {first} ({diffs[first]:.3g})" if first else ""
+    return text + f"; the largest difference is at {most} ({diffs[most]:.3g})"
+
+
+def _probe_graph(graph: Graph) -> tuple[Graph, dict[str, str]]:
+    probe = graph.copy()
+    names: dict[str, str] = {}
+    order, _ = graph.topological_order()
+    for node_id in order:
+        node = graph.node(node_id)
+        if graph.spec(node).role in (ROLE_INPUT, ROLE_OUTPUT):
+            continue
+        for port in graph.output_ports(node):
+            if port.kind != "tensor":
+                continue
+            out_id = f"probe_{len(names)}"
+            probe.add_node("Output", {}, node_id=out_id)
+            probe.connect(node_id, port.name, out_id, "in")
+            names[out_id] = node_id if len(graph.output_ports(node)) == 1 else f"{node_id}.{port.name}"
+    return probe, names
