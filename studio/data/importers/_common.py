@@ -1,0 +1,175 @@
+"""What every importer shares: path checks, the skipped list, lazy loading with a bounded
+cache of decoded items, and the in-memory-or-lazy choice."""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import torch
+
+from studio.data.base import DataError, DataSplit, DatasetInfo, TensorData, split_indices
+
+# Above this many decoded bytes a set is read from disk item by item (option ``lazy``).
+MEMORY_LIMIT_MB = 512
+CACHE_MB = 128
+
+
+class Skipped(list):
+    """What an importer left out, one line each, ``file[:line]: reason``."""
+
+    def add(self, where: str | os.PathLike, reason: str, line: int | None = None) -> None:
+        self.append(f"{where}:{line}: {reason}" if line is not None else f"{where}: {reason}")
+
+
+def existing_folder(path: Any, what: str = "folder") -> Path:
+    if path is None or path == "":
+        raise DataError(f"no {what} given: choose one in the data panel (data.path in the project file)")
+    p = Path(os.path.expanduser(str(path)))
+    if not p.exists():
+        raise DataError(f"{what} {p} does not exist")
+    if not p.is_dir():
+        raise DataError(f"{p} is a file; expected a {what}")
+    return p
+
+
+def existing_file(path: Any, what: str = "file") -> Path:
+    if path is None or path == "":
+        raise DataError(f"no {what} given: choose one in the data panel (data.path in the project file)")
+    p = Path(os.path.expanduser(str(path)))
+    if not p.exists():
+        raise DataError(f"{what} {p} does not exist")
+    if p.is_dir():
+        raise DataError(f"{p} is a folder; expected a {what}")
+    return p
+
+
+def class_folders(root: Path, extensions: Sequence[str], skipped: Skipped) -> list[tuple[str, list[Path]]]:
+    """Subfolders of ``root`` (sorted by name) with the files in them that have one of
+    ``extensions``. A subfolder with none is reported in ``skipped``; so are stray files."""
+    exts = {e.lower() for e in extensions}
+    classes = []
+    for entry in sorted(root.iterdir(), key=lambda p: p.name):
+        if entry.name.startswith("."):
+            continue
+        if not entry.is_dir():
+            skipped.add(entry, "not inside a class folder")
+            continue
+        files = sorted(f for f in entry.rglob("*") if f.is_file() and f.suffix.lower() in exts)
+        if not files:
+            skipped.add(entry, f"class folder has no {'/'.join(sorted(exts))} files")
+            continue
+        classes.append((entry.name, files))
+    if not classes:
+        raise DataError(f"{root} has no class subfolders with {'/'.join(sorted(exts))} files "
+                        "(expected one subfolder per class)")
+    return classes
+
+
+def size_option(value: Any, name: str = "size") -> tuple[int, int] | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = [value, value]
+    if (not isinstance(value, (list, tuple)) or len(value) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 8192 for v in value)):
+        raise DataError(f"option {name} must be [height, width] in pixels, got {value!r}")
+    return int(value[0]), int(value[1])
+
+
+def bool_option(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise DataError(f"option {name} must be true or false, got {value!r}")
+    return value
+
+
+class LazyData(torch.utils.data.Dataset):
+    """Samples decoded from disk on demand, ``decode(item) -> dict[str, Tensor]``, with the
+    most recently used ones kept up to ``cache_bytes``. ``decode`` must be picklable (a
+    module-level function or a ``functools.partial`` of one) so DataLoader workers can use it."""
+
+    def __init__(self, items: Sequence[Any], decode: Callable[[Any], dict[str, torch.Tensor]],
+                 cache_bytes: int = CACHE_MB * 2**20) -> None:
+        self.items = list(items)
+        self.decode = decode
+        self.cache_bytes = int(cache_bytes)
+        self._cache: OrderedDict[int, dict[str, torch.Tensor]] = OrderedDict()
+        self._cached = 0
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        index = int(index)
+        if index < 0:
+            index += len(self.items)
+        hit = self._cache.get(index)
+        if hit is not None:
+            self._cache.move_to_end(index)
+            return hit
+        sample = self.decode(self.items[index])
+        size = sum(t.element_size() * t.nelement() for t in sample.values())
+        if size <= self.cache_bytes:
+            self._cache[index] = sample
+            self._cached += size
+            while self._cached > self.cache_bytes:
+                _, old = self._cache.popitem(last=False)
+                self._cached -= sum(t.element_size() * t.nelement() for t in old.values())
+        return sample
+
+    def subset(self, index: torch.Tensor) -> "LazyData":
+        return LazyData([self.items[int(i)] for i in index], self.decode, self.cache_bytes)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_cache"], state["_cached"] = OrderedDict(), 0
+        return state
+
+
+def use_lazy(option: Any, n: int, bytes_per_item: int, limit_mb: float = MEMORY_LIMIT_MB) -> bool:
+    """``lazy`` may be true, false or "auto" (lazy when the decoded set would pass the limit)."""
+    if option == "auto" or option is None:
+        return n * bytes_per_item > limit_mb * 2**20
+    return bool_option(option, "lazy")
+
+
+def materialise(items: Sequence[Any], decode: Callable[[Any], dict[str, torch.Tensor]], skipped: Skipped,
+                describe: Callable[[Any], str]) -> tuple[dict[str, torch.Tensor], list[int]]:
+    """Decode every item into stacked tensors; an item whose decoding raises DataError is
+    skipped with its message. Returns the fields and the indices of the items kept."""
+    samples, kept = [], []
+    for i, item in enumerate(items):
+        try:
+            samples.append(decode(item))
+        except DataError as exc:
+            skipped.add(describe(item), str(exc))
+            continue
+        kept.append(i)
+    if not samples:
+        raise DataError("nothing could be loaded: " + (skipped[0] if skipped else "no samples"))
+    fields = {k: torch.stack([s[k] for s in samples]) for k in samples[0]}
+    return fields, kept
+
+
+def finish(data: TensorData | LazyData, info: DatasetInfo, skipped: Skipped, seed: int, val_split: float,
+           groups: torch.Tensor | None = None) -> DataSplit:
+    """Split with the fixed seed and record split sizes and the skipped count in the info."""
+    if not 0.0 <= float(val_split) < 1.0:
+        raise DataError(f"validation split must be at least 0 and below 1, got {val_split}")
+    tr, va = split_indices(len(data), float(val_split), int(seed), groups)
+    info.extra.setdefault("lazy", isinstance(data, LazyData))
+    info.extra["skipped_count"] = len(skipped)
+    return DataSplit(data.subset(tr), data.subset(va), info, list(skipped))
+
+
+def labels_of(split_part: Any, field: str = "y") -> torch.Tensor | None:
+    """The label tensor of a split half without decoding lazy items when it can."""
+    if isinstance(split_part, TensorData):
+        return split_part.fields.get(field)
+    if isinstance(split_part, LazyData) and split_part.items and isinstance(split_part.items[0], tuple):
+        labels = [it[1] for it in split_part.items]
+        if all(isinstance(v, int) for v in labels):
+            return torch.tensor(labels, dtype=torch.long)
+    return None

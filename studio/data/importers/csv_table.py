@@ -1,0 +1,165 @@
+"""CSV table: feature columns and a label column.
+
+Options: ``path``; ``label`` (column name or 0-based index; default the last column);
+``features`` (list of column names; default every other column); ``header`` true/false/"auto";
+``delimiter`` (default: sniffed from the file); ``task`` "classification", "regression" or
+"auto" (auto: a label that is not a number, or a whole number with few distinct values, is a
+class); ``standardize`` (default true: features scaled by the training rows' mean and
+standard deviation, kept in ``info.extra``).
+
+A row with the wrong number of cells or a non-numeric feature is skipped and listed.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+
+import torch
+
+from studio.data.base import DataError, DatasetInfo, TensorData
+from studio.data.importers._common import Skipped, bool_option, existing_file, finish
+from studio.data.registry import register_dataset
+
+MAX_CLASSES = 100
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _read_rows(path, delimiter, header) -> tuple[list[str] | None, list[tuple[int, list[str]]]]:
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            text = f.read()
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text (byte {exc.start}); is this a CSV file?") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    if not text.strip():
+        raise DataError(f"{path}: the file is empty")
+    sample = text[:64 * 1024]
+    if delimiter is None:
+        try:
+            delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+        except csv.Error:
+            delimiter = ","
+    reader = csv.reader(text.splitlines(), delimiter=delimiter)
+    rows = [(reader.line_num, r) for r in reader if r and any(c.strip() for c in r)]
+    if header == "auto":
+        first = rows[0][1]
+        # A first row with any non-number where the second row has numbers is a header.
+        if len(rows) > 1:
+            header = any(_number(a) is None and _number(b) is not None for a, b in zip(first, rows[1][1]))
+        else:
+            header = all(_number(c) is None for c in first)
+    else:
+        bool_option(header, "header")
+    names = None
+    if header:
+        names = [c.strip() for c in rows[0][1]]
+        rows = rows[1:]
+    return names, rows
+
+
+def _column(names: list[str], key, path) -> int:
+    if isinstance(key, int) and not isinstance(key, bool):
+        if not -len(names) <= key < len(names):
+            raise DataError(f"{path}: column {key} is out of range; the file has {len(names)} columns")
+        return key % len(names)
+    if key in names:
+        return names.index(key)
+    raise DataError(f"{path}: no column named {key!r}; columns: {', '.join(names)}")
+
+
+def load_csv(seed: int = 0, val_split: float = 0.2, path: str | None = None, label=-1, features=None,
+             header="auto", delimiter: str | None = None, task: str = "auto", standardize: bool = True):
+    path = existing_file(path, "CSV file")
+    if task not in ("auto", "classification", "regression"):
+        raise DataError(f"option task must be auto, classification or regression, got {task!r}")
+    bool_option(standardize, "standardize")
+    names, rows = _read_rows(path, delimiter, header)
+    if not rows:
+        raise DataError(f"{path}: has a header but no data rows")
+    width = len(names) if names else len(rows[0][1])
+    names = names or [f"column {i}" for i in range(width)]
+    label_col = _column(names, label, path)
+    if features is None:
+        feat_cols = [i for i in range(width) if i != label_col]
+    elif isinstance(features, list) and features:
+        feat_cols = [_column(names, k, path) for k in features]
+    else:
+        raise DataError(f"option features must be a list of column names, got {features!r}")
+    if not feat_cols:
+        raise DataError(f"{path}: no feature columns besides the label {names[label_col]!r}")
+    if label_col in feat_cols:
+        raise DataError(f"{path}: column {names[label_col]!r} is both the label and a feature")
+
+    skipped = Skipped()
+    xs, labels = [], []
+    for line, row in rows:
+        if len(row) != width:
+            skipped.add(path, f"has {len(row)} cells; the {'header' if names else 'first row'} has {width}", line)
+            continue
+        values = [_number(row[i]) for i in feat_cols]
+        bad = next((i for i, v in zip(feat_cols, values) if v is None), None)
+        if bad is not None:
+            skipped.add(path, f"column {names[bad]!r}: {row[bad]!r} is not a number", line)
+            continue
+        lab = row[label_col].strip()
+        if lab == "":
+            skipped.add(path, f"the label {names[label_col]!r} is empty", line)
+            continue
+        xs.append(values)
+        labels.append((line, lab))
+    if not xs:
+        raise DataError(f"{path}: no usable rows; first problem: {skipped[0] if skipped else 'none'}")
+
+    numeric = [_number(v) for _, v in labels]
+    if task == "auto":
+        whole = all(v is not None and v == int(v) for v in numeric)
+        distinct = len({v for _, v in labels})
+        task = "classification" if (not whole and None in numeric) or (
+            whole and distinct <= min(MAX_CLASSES, max(2, len(labels) // 2))) else "regression"
+    classes = None
+    keep = list(range(len(xs)))
+    if task == "classification":
+        if all(v is not None for v in numeric):
+            classes = [str(int(v)) if v == int(v) else str(v) for v in sorted({v for v in numeric})]
+            keys = [str(int(v)) if v == int(v) else str(v) for v in numeric]
+        else:
+            classes = sorted({v for _, v in labels})
+            keys = [v for _, v in labels]
+        index = {c: i for i, c in enumerate(classes)}
+        y = torch.tensor([index[k] for k in keys], dtype=torch.long)
+    else:
+        keep = [i for i, v in enumerate(numeric) if v is not None]
+        for i, v in enumerate(numeric):
+            if v is None:
+                skipped.add(path, f"the label {labels[i][1]!r} is not a number (regression)", labels[i][0])
+        if not keep:
+            raise DataError(f"{path}: no numeric labels for regression")
+        y = torch.tensor([[numeric[i]] for i in keep], dtype=torch.float32)
+    x = torch.tensor([xs[i] for i in keep], dtype=torch.float32)
+
+    info = DatasetInfo("csv", task, f"Rows of {path.name}", classes=classes,
+                       inputs={"x": {"kind": "vector", "features": len(feat_cols)}},
+                       extra={"path": str(path), "feature_names": [names[i] for i in feat_cols],
+                              "label_name": names[label_col]})
+    split = finish(TensorData({"x": x, "y": y}), info, skipped, seed, val_split)
+    if standardize:
+        train_x = split.train.fields["x"]
+        mean = train_x.mean(0)
+        std = train_x.std(0, unbiased=False).clamp_min(1e-8) if len(train_x) > 1 else torch.ones_like(mean)
+        for part in (split.train, split.val):
+            part.fields["x"] = (part.fields["x"] - mean) / std
+        info.extra.update(feature_mean=mean.tolist(), feature_std=std.tolist())
+    return split
+
+
+register_dataset("csv", load_csv, "A CSV table: feature columns and a label column (classes or numbers)",
+                 builtin=False)

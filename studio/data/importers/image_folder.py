@@ -1,0 +1,104 @@
+"""Image folder: one subfolder per class, any format Pillow reads, resized to one size.
+
+Options: ``path``; ``size`` [height, width] (default: the first image's size);
+``grayscale`` true/false (default: true when every image is single-channel);
+``lazy`` true/false/"auto". Pixels are floats in [0, 1], channels first.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import torch
+
+from studio.data.base import DataError, DatasetInfo, TensorData
+from studio.data.importers._common import (
+    LazyData,
+    Skipped,
+    class_folders,
+    existing_folder,
+    finish,
+    materialise,
+    size_option,
+    use_lazy,
+)
+from studio.data.registry import register_dataset
+
+EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+
+
+def read_image(path: Path, size: tuple[int, int], grayscale: bool) -> torch.Tensor:
+    """One image as a float tensor [C, H, W] in [0, 1]; a file Pillow cannot decode raises
+    DataError naming it."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            im = im.convert("L" if grayscale else "RGB")
+            if im.size != (size[1], size[0]):
+                im = im.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+            raw = im.tobytes()
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise DataError(f"{path}: not a readable image ({exc.__class__.__name__}: {exc})") from None
+    channels = 1 if grayscale else 3
+    t = torch.frombuffer(bytearray(raw), dtype=torch.uint8).view(size[0], size[1], channels)
+    return t.permute(2, 0, 1).float().div_(255.0)
+
+
+def probe(path: Path) -> tuple[tuple[int, int], str]:
+    """Size (height, width) and mode from the header only, without decoding pixels."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            return (im.size[1], im.size[0]), im.mode
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise DataError(f"not a readable image ({exc.__class__.__name__}: {exc})") from None
+
+
+def _decode(item: tuple[Path, int], size: tuple[int, int], grayscale: bool) -> dict[str, torch.Tensor]:
+    path, label = item
+    return {"x": read_image(path, size, grayscale), "y": torch.tensor(label, dtype=torch.long)}
+
+
+def load_image_folder(seed: int = 0, val_split: float = 0.2, path: str | None = None, size=None,
+                      grayscale: bool | None = None, lazy="auto") -> "DataSplit":  # noqa: F821
+    root = existing_folder(path, "image folder")
+    skipped = Skipped()
+    classes = class_folders(root, EXTENSIONS, skipped)
+    items, modes, first_size = [], set(), None
+    for label, (_, files) in enumerate(classes):
+        for f in files:
+            try:
+                dims, mode = probe(f)
+            except DataError as exc:
+                skipped.add(f, str(exc))
+                continue
+            first_size = first_size or dims
+            modes.add(mode)
+            items.append((f, label))
+    if not items:
+        raise DataError(f"{root}: none of the images could be read; first problem: {skipped[0]}")
+    size = size_option(size) or first_size
+    if grayscale is None:
+        grayscale = modes <= {"1", "L", "I", "I;16", "F", "LA"}
+    elif not isinstance(grayscale, bool):
+        raise DataError(f"option grayscale must be true or false, got {grayscale!r}")
+    channels = 1 if grayscale else 3
+    decode = functools.partial(_decode, size=size, grayscale=grayscale)
+    if use_lazy(lazy, len(items), channels * size[0] * size[1] * 4):
+        data = LazyData(items, decode)
+    else:
+        fields, _ = materialise(items, decode, skipped, describe=lambda it: it[0])
+        data = TensorData(fields)
+    names = [name for name, _ in classes]
+    info = DatasetInfo(
+        "image_folder", "classification", f"Images from {root}", classes=names,
+        inputs={"x": {"kind": "image", "channels": channels, "height": size[0], "width": size[1]}},
+        extra={"path": str(root)})
+    return finish(data, info, skipped, seed, val_split)
+
+
+register_dataset("image_folder", load_image_folder,
+                 "Images in a folder with one subfolder per class (PNG, JPEG, ...)", builtin=False)

@@ -1,0 +1,108 @@
+"""Text pairs for sequence-to-sequence: a TSV file, one ``source<TAB>target`` pair a line.
+
+Characters become token ids in one vocabulary shared by both sides. Reserved ids:
+**0 = padding**, 1 = BOS (start of target), 2 = EOS (end of target), 3 = unknown; the
+characters follow, sorted. Fields:
+
+- ``src``     [N, Ls] the source characters, padded with 0;
+- ``tgt_in``  [N, Lt + 1] BOS then the target (what the decoder reads: teacher forcing);
+- ``tgt_out`` [N, Lt + 1] the target then EOS (what it must predict), padded with 0.
+
+Set the cross-entropy loss's ``ignore_index`` to 0 so padding is not scored. Options:
+``path``; ``max_length`` (pairs with a longer side are skipped; default 200);
+``lowercase`` (default false). The vocabulary is ``info.extra["vocab"]`` (also ``info.classes``).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from studio.data.base import DataError, DatasetInfo, TensorData
+from studio.data.importers._common import Skipped, bool_option, existing_file, finish
+from studio.data.registry import register_dataset
+
+PAD, BOS, EOS, UNK = 0, 1, 2, 3
+SPECIALS = ["<pad>", "<bos>", "<eos>", "<unk>"]
+
+
+def encode(text: str, index: dict[str, int]) -> list[int]:
+    return [index.get(ch, UNK) for ch in text]
+
+
+def decode(ids, vocab: list[str]) -> str:
+    """Token ids back to text, stopping at EOS and leaving out padding and BOS."""
+    out = []
+    for i in ids:
+        i = int(i)
+        if i == EOS:
+            break
+        if i in (PAD, BOS):
+            continue
+        out.append(vocab[i] if 0 <= i < len(vocab) else "?")
+    return "".join(out)
+
+
+def _pad(rows: list[list[int]], length: int) -> torch.Tensor:
+    out = torch.full((len(rows), length), PAD, dtype=torch.long)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = torch.tensor(r, dtype=torch.long)
+    return out
+
+
+def load_text_pairs(seed: int = 0, val_split: float = 0.2, path: str | None = None, max_length: int = 200,
+                    lowercase: bool = False):
+    path = existing_file(path, "text-pairs file")
+    bool_option(lowercase, "lowercase")
+    if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
+        raise DataError(f"option max_length must be a positive whole number, got {max_length!r}")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text (byte {exc.start}); expected source<TAB>target lines") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    skipped = Skipped()
+    pairs = []
+    for line_no, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.split("\t")
+        if len(parts) != 2:
+            reason = "has no tab between source and target" if len(parts) == 1 else f"has {len(parts) - 1} tabs; expected one"
+            skipped.add(path, reason, line_no)
+            continue
+        src, tgt = parts[0].strip(), parts[1].strip()
+        if lowercase:
+            src, tgt = src.lower(), tgt.lower()
+        if not src or not tgt:
+            skipped.add(path, f"the {'source' if not src else 'target'} is empty", line_no)
+            continue
+        if max(len(src), len(tgt)) > max_length:
+            skipped.add(path, f"longer than max_length {max_length}", line_no)
+            continue
+        pairs.append((src, tgt))
+    if not pairs:
+        raise DataError(f"{path}: no source<TAB>target pairs found"
+                        + (f"; first problem: {skipped[0]}" if skipped else ""))
+    vocab = SPECIALS + sorted({ch for s, t in pairs for ch in s + t})
+    index = {ch: i for i, ch in enumerate(vocab)}
+    src_ids = [encode(s, index) for s, _ in pairs]
+    tgt_ids = [encode(t, index) for _, t in pairs]
+    ls, lt = max(map(len, src_ids)), max(map(len, tgt_ids)) + 1
+    fields = {
+        "src": _pad(src_ids, ls),
+        "tgt_in": _pad([[BOS] + t for t in tgt_ids], lt),
+        "tgt_out": _pad([t + [EOS] for t in tgt_ids], lt),
+    }
+    v = len(vocab)
+    info = DatasetInfo(
+        "text_pairs", "seq2seq", f"Text pairs from {path.name}", classes=vocab,
+        inputs={"src": {"kind": "tokens", "length": ls, "vocab": v},
+                "tgt_in": {"kind": "tokens", "length": lt, "vocab": v}},
+        extra={"path": str(path), "vocab": vocab, "pad": PAD, "bos": BOS, "eos": EOS, "unk": UNK,
+               "target": "tgt_out"})
+    return finish(TensorData(fields), info, skipped, seed, val_split)
+
+
+register_dataset("text_pairs", load_text_pairs,
+                 "Source<TAB>target lines (TSV) for sequence-to-sequence, character level", builtin=False)

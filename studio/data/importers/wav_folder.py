@@ -1,0 +1,153 @@
+"""WAV folder: one subfolder per spoken word, PCM WAV files read with the standard library.
+
+Each clip is mixed to mono, resampled to ``sample_rate`` (default 8000, what the spoken-digit
+template's LogMel expects) and cut or zero-padded at the end to a fixed ``length`` in samples
+(or ``seconds``; default: the longest clip, at most 10 s). One sample is a "waveform" input ``[S]`` of floats in [-1, 1].
+``split_by`` "file" (default) or "speaker": the speaker is the file name before its first
+"_" (as in ``alice_01.wav``), and whole speakers go to validation, so the score measures new
+voices. ``lazy`` true/false/"auto".
+"""
+
+from __future__ import annotations
+
+import functools
+import wave
+from pathlib import Path
+
+import torch
+
+from studio.data.base import DataError, DatasetInfo, TensorData
+from studio.data.importers._common import (
+    LazyData,
+    Skipped,
+    class_folders,
+    existing_folder,
+    finish,
+    materialise,
+    use_lazy,
+)
+from studio.data.registry import register_dataset
+
+MAX_SECONDS = 10.0
+
+
+def probe(path: Path) -> tuple[int, int]:
+    """(sample rate, frames) from the header; a file ``wave`` cannot parse raises DataError."""
+    try:
+        with wave.open(str(path), "rb") as w:
+            if w.getsampwidth() not in (1, 2, 3, 4):
+                raise DataError(f"{w.getsampwidth() * 8}-bit samples are not supported")
+            return w.getframerate(), w.getnframes()
+    except wave.Error as exc:
+        raise DataError(f"not a PCM WAV file ({exc})") from None
+    except (EOFError, OSError) as exc:
+        raise DataError(f"not a readable WAV file ({exc.__class__.__name__}: {exc})") from None
+
+
+def read_wav(path: Path) -> tuple[torch.Tensor, int]:
+    """Mono float samples in [-1, 1] and the file's sample rate."""
+    try:
+        with wave.open(str(path), "rb") as w:
+            channels, width, rate = w.getnchannels(), w.getsampwidth(), w.getframerate()
+            raw = w.readframes(w.getnframes())
+    except (wave.Error, EOFError, OSError) as exc:
+        raise DataError(f"{path}: not a readable WAV file ({exc})") from None
+    n = len(raw) // (width * channels)
+    if n == 0:
+        raise DataError(f"{path}: the WAV file holds no samples")
+    buf = bytearray(raw[: n * width * channels])
+    if width == 1:
+        x = (torch.frombuffer(buf, dtype=torch.uint8).float() - 128.0) / 128.0
+    elif width == 2:
+        x = torch.frombuffer(buf, dtype=torch.int16).float() / 32768.0
+    elif width == 4:
+        x = torch.frombuffer(buf, dtype=torch.int32).float() / 2147483648.0
+    else:  # 24-bit little-endian: widen to int32 with the sign in the top byte
+        b = torch.frombuffer(buf, dtype=torch.uint8).view(-1, 3).to(torch.int32)
+        v = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
+        x = torch.where(v >= 2**23, v - 2**24, v).float() / 2.0**23
+    return x.view(n, channels).mean(1), rate
+
+
+def resample(x: torch.Tensor, rate: int, target: int) -> torch.Tensor:
+    if rate == target:
+        return x
+    n = max(1, round(len(x) * target / rate))
+    # Bilinear with antialias low-passes when downsampling, which plain linear does not.
+    return torch.nn.functional.interpolate(x.view(1, 1, 1, -1), size=(1, n), mode="bilinear",
+                                           align_corners=False, antialias=n < len(x)).view(-1)
+
+
+def fit_length(x: torch.Tensor, length: int) -> torch.Tensor:
+    if len(x) >= length:
+        return x[:length].contiguous()
+    return torch.nn.functional.pad(x, (0, length - len(x)))
+
+
+def _decode(item: tuple[Path, int], sample_rate: int, length: int) -> dict[str, torch.Tensor]:
+    path, label = item
+    x, rate = read_wav(path)
+    return {"x": fit_length(resample(x, rate, sample_rate), length), "y": torch.tensor(label, dtype=torch.long)}
+
+
+def _positive(value, name):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise DataError(f"option {name} must be a positive number, got {value!r}")
+    return value
+
+
+def load_wav_folder(seed: int = 0, val_split: float = 0.2, path: str | None = None, sample_rate: int = 8000,
+                    length: int | None = None, seconds: float | None = None, split_by: str = "file",
+                    lazy="auto"):
+    root = existing_folder(path, "WAV folder")
+    sample_rate = int(_positive(sample_rate, "sample_rate"))
+    _positive(length, "length")
+    _positive(seconds, "seconds")
+    if split_by not in ("file", "speaker"):
+        raise DataError(f"option split_by must be file or speaker, got {split_by!r}")
+    skipped = Skipped()
+    classes = class_folders(root, (".wav",), skipped)
+    items, longest = [], 0
+    for label, (_, files) in enumerate(classes):
+        for f in files:
+            try:
+                rate, frames = probe(f)
+            except DataError as exc:
+                skipped.add(f, str(exc))
+                continue
+            if frames == 0:
+                skipped.add(f, "the WAV file holds no samples")
+                continue
+            longest = max(longest, round(frames * sample_rate / rate))
+            items.append((f, label))
+    if not items:
+        raise DataError(f"{root}: none of the WAV files could be read; first problem: {skipped[0]}")
+    if length is None:
+        length = round(seconds * sample_rate) if seconds else min(longest, int(MAX_SECONDS * sample_rate))
+    length = int(length)
+    decode = functools.partial(_decode, sample_rate=sample_rate, length=length)
+    if use_lazy(lazy, len(items), length * 4):
+        data = LazyData(items, decode)
+        kept = items
+    else:
+        fields, idx = materialise(items, decode, skipped, describe=lambda it: it[0])
+        data, kept = TensorData(fields), [items[i] for i in idx]
+    groups = None
+    speakers = sorted({f.stem.split("_")[0] for f, _ in kept})
+    if split_by == "speaker":
+        if len(speakers) < 2:
+            raise DataError(f"{root}: split_by speaker needs files named <speaker>_<anything>.wav "
+                            f"from at least two speakers; found {len(speakers)}")
+        sid = {s: i for i, s in enumerate(speakers)}
+        groups = torch.tensor([sid[f.stem.split("_")[0]] for f, _ in kept])
+    info = DatasetInfo(
+        "wav_folder", "classification", f"Spoken words from {root}", classes=[n for n, _ in classes],
+        inputs={"x": {"kind": "waveform", "length": length, "sample_rate": sample_rate}},
+        extra={"path": str(root), "sample_rate": sample_rate, "speakers": len(speakers)})
+    return finish(data, info, skipped, seed, val_split, groups)
+
+
+register_dataset("wav_folder", load_wav_folder,
+                 "WAV recordings in a folder with one subfolder per word", builtin=False)

@@ -1,0 +1,143 @@
+"""Detection images with YOLO-format labels.
+
+Layout: ``images/<name>.png|jpg`` and ``labels/<name>.txt`` (same relative path), each label
+line ``class cx cy w h`` with the box centre and size as fractions of the image. An image
+without a label file has no objects (the YOLO convention). Fields:
+
+- ``x``     [N, C, H, W] floats in [0, 1], resized to ``size`` (boxes are fractions, so
+  they need no change);
+- ``boxes`` [N, max_boxes, 5] rows ``(class, cx, cy, w, h)``, padded with rows of class -1.
+
+Options: ``path``, ``size`` [height, width] (default the first image's), ``grayscale``,
+``max_boxes`` (default the most in one image), ``classes`` (names; default from
+``classes.txt`` next to the folders, else "0", "1", ...), ``lazy`` true/false/"auto".
+A bad label line skips its image (a half-labelled image would teach the model to miss
+objects); a label file with no image is listed as skipped.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import torch
+
+from studio.data.base import DataError, DatasetInfo, TensorData
+from studio.data.importers._common import LazyData, Skipped, existing_folder, finish, materialise, size_option, use_lazy
+from studio.data.importers.image_folder import EXTENSIONS, probe, read_image
+from studio.data.registry import register_dataset
+
+
+def read_labels(path: Path) -> list[list[float]]:
+    """Boxes from one label file; the first bad line raises DataError naming file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot be read ({exc})") from None
+    boxes = []
+    for line_no, line in enumerate(text.splitlines(), 1):
+        cells = line.split()
+        if not cells:
+            continue
+        where = f"{path}:{line_no}"
+        if len(cells) != 5:
+            raise DataError(f"{where}: expected 'class cx cy w h', got {len(cells)} values")
+        try:
+            cls = int(cells[0])
+            cx, cy, w, h = (float(c) for c in cells[1:])
+        except ValueError:
+            raise DataError(f"{where}: {line.strip()!r} is not 'class cx cy w h' numbers") from None
+        if cls < 0:
+            raise DataError(f"{where}: class {cls} is negative")
+        if not all(0.0 <= v <= 1.0 for v in (cx, cy, w, h)) or w <= 0 or h <= 0:
+            raise DataError(f"{where}: cx cy w h must be fractions of the image in [0, 1], got {cx} {cy} {w} {h}")
+        boxes.append([float(cls), cx, cy, w, h])
+    return boxes
+
+
+def _decode(item, size, grayscale, max_boxes) -> dict[str, torch.Tensor]:
+    path, boxes = item
+    t = torch.full((max_boxes, 5), -1.0)
+    if boxes:
+        t[: len(boxes)] = torch.tensor(boxes[:max_boxes])
+    return {"x": read_image(path, size, grayscale), "boxes": t}
+
+
+def _class_names(root: Path, classes, n: int) -> list[str]:
+    if classes is not None:
+        if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
+            raise DataError(f"option classes must be a list of names, got {classes!r}")
+        if len(classes) < n:
+            raise DataError(f"option classes names {len(classes)} classes but the labels use class {n - 1}")
+        return list(classes)
+    names_file = root / "classes.txt"
+    if names_file.is_file():
+        names = [ln.strip() for ln in names_file.read_text(encoding="utf-8").splitlines() if ln.strip()]
+        if len(names) < n:
+            raise DataError(f"{names_file}: names {len(names)} classes but the labels use class {n - 1}")
+        return names
+    return [str(i) for i in range(max(n, 1))]
+
+
+def load_yolo(seed: int = 0, val_split: float = 0.2, path: str | None = None, size=None,
+              grayscale: bool | None = None, max_boxes: int | None = None, classes=None, lazy="auto"):
+    root = existing_folder(path, "detection folder")
+    images_dir = existing_folder(root / "images", "images folder")
+    labels_dir = root / "labels"
+    skipped = Skipped()
+    images = {p.relative_to(images_dir).with_suffix(""): p for p in sorted(images_dir.rglob("*"))
+              if p.is_file() and p.suffix.lower() in EXTENSIONS}
+    if not images:
+        raise DataError(f"{images_dir} has no images ({'/'.join(EXTENSIONS)})")
+    if labels_dir.is_dir():
+        for lab in sorted(labels_dir.rglob("*.txt")):
+            if lab.relative_to(labels_dir).with_suffix("") not in images:
+                skipped.add(lab, f"label file with no image of the same name in {images_dir}")
+    items, modes, first_size, unlabelled = [], set(), None, 0
+    for key, img in images.items():
+        lab = labels_dir / key.with_suffix(".txt")
+        try:
+            dims, mode = probe(img)
+            boxes = read_labels(lab) if lab.is_file() else []
+        except DataError as exc:
+            if str(exc).startswith(str(lab)):  # already names the label file and line
+                skipped.append(f"{exc} (image {img.name} left out)")
+            else:
+                skipped.add(img, str(exc))
+            continue
+        unlabelled += not lab.is_file()
+        first_size = first_size or dims
+        modes.add(mode)
+        items.append((img, boxes))
+    if not items:
+        raise DataError(f"{root}: no usable images; first problem: {skipped[0]}")
+    size = size_option(size) or first_size
+    if grayscale is None:
+        grayscale = modes <= {"1", "L", "I", "I;16", "F", "LA"}
+    most = max(len(b) for _, b in items)
+    if max_boxes is None:
+        max_boxes = max(most, 1)
+    elif isinstance(max_boxes, bool) or not isinstance(max_boxes, int) or max_boxes < 1:
+        raise DataError(f"option max_boxes must be a positive whole number, got {max_boxes!r}")
+    elif most > max_boxes:
+        over = sum(len(b) > max_boxes for _, b in items)
+        skipped.append(f"{root}: {over} images have more than max_boxes {max_boxes} boxes; the extra boxes "
+                       "were left out")
+    n_classes = 1 + int(max((b[0] for _, bs in items for b in bs), default=0))
+    names = _class_names(root, classes, n_classes)
+    channels = 1 if grayscale else 3
+    decode = functools.partial(_decode, size=size, grayscale=grayscale, max_boxes=max_boxes)
+    if use_lazy(lazy, len(items), channels * size[0] * size[1] * 4):
+        data = LazyData(items, decode)
+    else:
+        fields, _ = materialise(items, decode, skipped, describe=lambda it: it[0])
+        data = TensorData(fields)
+    info = DatasetInfo(
+        "yolo", "detection", f"Detection images from {root}", classes=names,
+        inputs={"x": {"kind": "image", "channels": channels, "height": size[0], "width": size[1]}},
+        extra={"path": str(root), "boxes_field": "boxes", "max_boxes": max_boxes,
+               "box_format": "class cx cy w h (fractions), class -1 = no box", "unlabelled_images": unlabelled})
+    return finish(data, info, skipped, seed, val_split)
+
+
+register_dataset("yolo", load_yolo, "Detection images with YOLO label files (images/ and labels/)", builtin=False)

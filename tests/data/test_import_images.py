@@ -1,0 +1,110 @@
+"""Image-folder importer: class folders in, tensors and a clear skipped list out."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from PIL import Image
+
+from studio.data import DataError, load_data
+from studio.data.importers._common import LazyData
+
+
+def _image(path, value, size=(6, 5), mode="L"):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new(mode, size, value if mode == "L" else (value, 0, 255 - value)).save(path)
+
+
+def _folder(root, per_class=5):
+    for c, value in (("cat", 30), ("dog", 200)):
+        for i in range(per_class):
+            _image(root / c / f"{i}.png", value)
+    return root
+
+
+def test_loads_classes_resizes_and_splits(tmp_path):
+    root = _folder(tmp_path / "pets")
+    split = load_data({"dataset": "image_folder", "path": str(root), "size": [4, 3]}, seed=1, val_split=0.2)
+    assert split.info.classes == ["cat", "dog"]
+    assert split.info.inputs["x"] == {"kind": "image", "channels": 1, "height": 4, "width": 3}
+    assert len(split.train) == 8 and len(split.val) == 2
+    x, y = split.train.fields["x"], split.train.fields["y"]
+    assert x.shape == (8, 1, 4, 3) and x.dtype == torch.float32
+    # The pixel value follows the class: cat images are dark, dog images bright.
+    assert torch.allclose(x[y == 0], torch.full_like(x[y == 0], 30 / 255), atol=1e-6)
+    assert torch.allclose(x[y == 1], torch.full_like(x[y == 1], 200 / 255), atol=1e-6)
+    assert split.skipped == []
+
+
+def test_same_seed_same_split_other_seed_other_split(tmp_path):
+    root = _folder(tmp_path / "pets", per_class=10)
+    cfg = {"dataset": "image_folder", "path": str(root)}
+    a, b, c = load_data(cfg, seed=3), load_data(cfg, seed=3), load_data(cfg, seed=4)
+    assert torch.equal(a.val.fields["x"], b.val.fields["x"]) and torch.equal(a.val.fields["y"], b.val.fields["y"])
+    assert not torch.equal(a.val.fields["y"], c.val.fields["y"]) or not torch.equal(a.train.fields["y"], c.train.fields["y"])
+
+
+def test_colour_images_give_three_channels(tmp_path):
+    _image(tmp_path / "a" / "0.jpg", 10, mode="RGB")
+    _image(tmp_path / "b" / "0.png", 250, mode="RGB")
+    split = load_data({"dataset": "image_folder", "path": str(tmp_path)}, val_split=0.0)
+    assert split.info.inputs["x"]["channels"] == 3
+    assert split.train.fields["x"].shape[1:] == (3, 5, 6)
+
+
+def test_missing_folder_names_it(tmp_path):
+    with pytest.raises(DataError, match="does not exist") as err:
+        load_data({"dataset": "image_folder", "path": str(tmp_path / "nope")})
+    assert "nope" in str(err.value)
+
+
+def test_folder_without_class_subfolders(tmp_path):
+    _image(tmp_path / "loose.png", 5)
+    with pytest.raises(DataError, match="one subfolder per class"):
+        load_data({"dataset": "image_folder", "path": str(tmp_path)})
+
+
+def test_unreadable_image_is_skipped_and_rest_loads(tmp_path):
+    root = _folder(tmp_path / "pets", per_class=3)
+    (root / "cat" / "broken.png").write_bytes(b"not a png at all")
+    truncated = root / "dog" / "truncated.png"
+    data = (root / "dog" / "0.png").read_bytes()
+    truncated.write_bytes(data[: len(data) // 2])
+    (root / "empty_class").mkdir()
+    split = load_data({"dataset": "image_folder", "path": str(root)}, val_split=0.0)
+    assert len(split.train) == 6
+    text = "\n".join(split.skipped)
+    assert "broken.png" in text and "truncated.png" in text and "empty_class" in text
+    assert split.info.extra["skipped_count"] == len(split.skipped) == 3
+    assert split.info.classes == ["cat", "dog"]
+
+
+def test_lazy_loading_reads_items_on_demand_with_a_bounded_cache(tmp_path):
+    root = _folder(tmp_path / "pets", per_class=4)
+    eager = load_data({"dataset": "image_folder", "path": str(root), "lazy": False}, seed=2)
+    lazy = load_data({"dataset": "image_folder", "path": str(root), "lazy": True}, seed=2)
+    assert isinstance(lazy.train, LazyData) and lazy.info.extra["lazy"] is True
+    assert len(lazy.train) == len(eager.train)
+    for i in range(len(eager.val)):
+        assert torch.equal(lazy.val[i]["x"], eager.val[i]["x"]) and int(lazy.val[i]["y"]) == int(eager.val[i]["y"])
+    small = LazyData(lazy.train.items, lazy.train.decode, cache_bytes=2 * (4 * 30 + 8))  # two samples: 30 floats and a label
+    for i in range(len(small)):
+        small[i]
+    assert len(small._cache) == 2
+    batch = next(iter(torch.utils.data.DataLoader(lazy.train, batch_size=3)))
+    assert batch["x"].shape == (3, 1, 5, 6) and batch["y"].shape == (3,)
+
+
+def test_lazy_item_that_breaks_later_names_the_file(tmp_path):
+    root = _folder(tmp_path / "pets", per_class=2)
+    split = load_data({"dataset": "image_folder", "path": str(root), "lazy": True}, val_split=0.0)
+    victim = split.train.items[0][0]
+    victim.write_bytes(victim.read_bytes()[:40])
+    with pytest.raises(DataError, match=victim.name):
+        split.train[0]
+
+
+def test_bad_size_option(tmp_path):
+    root = _folder(tmp_path / "pets", per_class=1)
+    with pytest.raises(DataError, match="size"):
+        load_data({"dataset": "image_folder", "path": str(root), "size": [0, "a"]})
