@@ -1,0 +1,82 @@
+"""From a project to a ready :class:`Trainer`: settings, seed, compiled snapshot, data,
+device and run folder."""
+
+from __future__ import annotations
+
+
+from studio.core.errors import StudioError
+from studio.core.settings import validate_training
+from studio.training.runs import RunFolder, new_run_dir, runs_dir_for
+from studio.training.state import seed_everything
+from studio.training.trainer import Control, Trainer, TrainingError
+
+
+def prepare(project, *, data=None, epochs=None, batch_size=None, device="cpu", run_dir=None, callbacks=(),
+            max_batches=None, resume=None, control: Control | None = None, settings=None,
+            write_files: bool = True) -> Trainer:
+    """Everything before the first batch. ``resume`` is a run folder to continue: its
+    saved settings are used (``epochs`` may extend it) and its files are written on."""
+    from studio.compile.module import CompileError, compile_graph
+    from studio.data.registry import load_data
+    from studio.training import distributed
+    from studio.training.devices import resolve_device
+
+    if resume is not None:
+        folder = RunFolder(resume)
+        saved = folder.read_info().get("settings", {})
+        s = validate_training({**saved, **(settings or {})})
+        run_dir = folder.path
+    else:
+        s = validate_training({**project.training, **(settings or {})})
+    if epochs is not None:
+        s["epochs"] = int(epochs)
+    if batch_size is not None:
+        s["batch_size"] = int(batch_size)
+    s["device"] = str(device)
+    torch_device = resolve_device(device)
+    dist_info = distributed.from_env()
+    if dist_info is not None:
+        if torch_device.type == "cuda":
+            import torch
+
+            torch_device = torch.device(f"cuda:{dist_info.local_rank}")
+        distributed.init(dist_info, torch_device.type)
+
+    seed_everything(s["seed"])
+    try:
+        model = compile_graph(project.graph)
+    except CompileError as exc:
+        raise TrainingError(f"cannot train: {exc}") from None
+    if data is None:
+        data = load_data(project.data, seed=s["seed"], val_split=s["val_split"])
+    _check_fields(model, data)
+    if run_dir is None and write_files:
+        run_dir = new_run_dir(runs_dir_for(project), project.name)
+    info = {"project": project.to_dict(), "project_file": str(project.path) if project.path else None,
+            "dataset": data.info.name if getattr(data, "info", None) else None,
+            "world_size": dist_info.world if dist_info else 1}
+    return Trainer(model, data, s, device=torch_device, run_dir=run_dir if write_files else None,
+                   callbacks=callbacks, max_batches=max_batches, control=control, run_info=info, dist=dist_info)
+
+
+def train_project(project, *, data=None, epochs=None, batch_size=None, device="cpu", run_dir=None, callbacks=(),
+                  max_batches=None, resume=None, control=None, settings=None):
+    """Train ``project`` and return a :class:`RunResult`; failures raise
+    :class:`TrainingError` (its ``result`` holds the history so far)."""
+    trainer = prepare(project, data=data, epochs=epochs, batch_size=batch_size, device=device, run_dir=run_dir,
+                      callbacks=callbacks, max_batches=max_batches, resume=resume, control=control,
+                      settings=settings)
+    return trainer.fit(resume=resume is not None)
+
+
+def _check_fields(model, data) -> None:
+    sample = data.train
+    names = set(sample.fields) if hasattr(sample, "fields") else set(sample[0]) if len(sample) else set()
+    needed = {f: f"Input {n!r}" for n, f in zip(model.input_names, model.input_fields)}
+    for o in model.outputs:
+        if o.node in model.losses:
+            needed.setdefault(o.params.get("target", "y"), f"loss {o.node!r}")
+    missing = [f"{who} reads field {f!r}" for f, who in needed.items() if f not in names]
+    if missing:
+        raise StudioError(f"the dataset has no such field: {'; '.join(missing)} "
+                          f"(the dataset has {', '.join(sorted(names)) or 'no fields'})")

@@ -1,0 +1,176 @@
+"""Run folders: every training run keeps its settings, history and checkpoints.
+
+::
+
+    <project dir>/runs/<name>/
+      run.json                 settings, project snapshot, device, status, message
+      metrics.jsonl            one JSON object per finished epoch
+      weights.safetensors      the final weights (GraphModule.state_dict())
+      checkpoints/last.ckpt    model, optimizer, schedule, RNG and position: resumable
+      checkpoints/best.ckpt    the same at the best validation loss
+
+Checkpoints are plain ``torch.save`` dicts of tensors, numbers and lists, so they load
+with ``torch.load(..., weights_only=True)``; nothing pickled runs on load. Every file is
+written atomically.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from studio.core.atomic import atomic_path, atomic_write_text
+from studio.core.errors import StudioError
+
+
+class RunError(StudioError):
+    pass
+
+
+def user_runs_dir() -> Path:
+    base = os.environ.get("STUDIO_USER_DIR") or os.path.join(
+        os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share"), "layer-studio")
+    return Path(base) / "runs"
+
+
+def runs_dir_for(project) -> Path:
+    """``<project dir>/runs``, or the user's runs folder for a project never saved."""
+    if getattr(project, "path", None) is not None:
+        return Path(project.path).resolve().parent / "runs"
+    return user_runs_dir()
+
+
+def new_run_dir(root: Path, stem: str = "") -> Path:
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = f"{stamp}-{_slug(stem)}" if stem else stamp
+    path, i = root / base, 1
+    while path.exists():
+        i += 1
+        path = root / f"{base}-{i}"
+    return path
+
+
+def _slug(text: str) -> str:
+    keep = "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+    return "-".join(p for p in keep.split("-") if p)[:40]
+
+
+class RunFolder:
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+
+    @property
+    def info_path(self) -> Path:
+        return self.path / "run.json"
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.path / "metrics.jsonl"
+
+    @property
+    def weights_path(self) -> Path:
+        return self.path / "weights.safetensors"
+
+    def checkpoint_path(self, kind: str) -> Path:
+        return self.path / "checkpoints" / f"{kind}.ckpt"
+
+    # ---- run.json and history ---------------------------------------------------------
+    def read_info(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.info_path.read_text("utf-8"))
+        except FileNotFoundError:
+            raise RunError(f"{self.path} is not a run folder (no run.json)") from None
+        except (OSError, ValueError) as exc:
+            raise RunError(f"{self.info_path}: cannot be read: {exc}") from None
+
+    def write_info(self, info: dict[str, Any]) -> None:
+        atomic_write_text(self.info_path, json.dumps(info, indent=2, default=_json_default) + "\n")
+
+    def update_info(self, **changes: Any) -> None:
+        info = self.read_info() if self.info_path.exists() else {}
+        info.update(changes)
+        self.write_info(info)
+
+    def write_history(self, history: list[dict]) -> None:
+        atomic_write_text(self.metrics_path, "".join(json.dumps(r, default=_json_default) + "\n" for r in history))
+
+    def read_history(self) -> list[dict]:
+        if not self.metrics_path.exists():
+            return []
+        rows = []
+        for i, line in enumerate(self.metrics_path.read_text("utf-8").splitlines(), 1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except ValueError:
+                    raise RunError(f"{self.metrics_path}, line {i}: not valid JSON") from None
+        return rows
+
+    # ---- weights and checkpoints ------------------------------------------------------
+    def save_checkpoint(self, kind: str, state: dict) -> Path:
+        path = self.checkpoint_path(kind)
+        with atomic_path(path) as tmp:
+            torch.save(state, tmp)
+        return path
+
+    def load_checkpoint(self, kind: str = "last", map_location="cpu") -> dict:
+        path = self.checkpoint_path(kind)
+        if not path.exists():
+            raise RunError(f"{path}: no checkpoint to resume from")
+        try:
+            return torch.load(path, map_location=map_location, weights_only=True)
+        except Exception as exc:  # a truncated or foreign file: say which
+            raise RunError(f"{path}: not a readable checkpoint ({exc})") from None
+
+    def save_weights(self, state_dict: dict) -> Path:
+        from safetensors.torch import save_file
+
+        tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state_dict.items()}
+        with atomic_path(self.weights_path) as tmp:
+            save_file(tensors, str(tmp), metadata={"format": "layer-studio"})
+        return self.weights_path
+
+
+def _json_default(value):
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, float):
+        return None
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+@dataclass
+class RunSummary:
+    path: Path
+    name: str
+    status: str
+    started: str
+    epochs_done: int
+    best_val_loss: float | None
+    message: str
+    history: list[dict]
+
+
+def list_runs(root: str | os.PathLike) -> list[RunSummary]:
+    """Past runs under ``root``, oldest first; unreadable folders are skipped."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    out = []
+    for path in sorted(p for p in root.iterdir() if (p / "run.json").is_file()):
+        folder = RunFolder(path)
+        try:
+            info = folder.read_info()
+            history = folder.read_history()
+        except RunError:
+            continue
+        vals = [r["val_loss"] for r in history if isinstance(r.get("val_loss"), (int, float))]
+        out.append(RunSummary(path, path.name, info.get("status", "unknown"), info.get("started", ""),
+                              len(history), min(vals) if vals else None, info.get("message", ""), history))
+    return out

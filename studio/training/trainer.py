@@ -1,0 +1,477 @@
+"""The training loop: plain numbers out to callbacks, stop and pause as flags.
+
+Per batch the loop does what a hand-written PyTorch loop does (index, forward, loss,
+backward, step) plus one ``loss.item()`` for the finite check and the callbacks; every
+file write, metric and message happens at epoch boundaries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from studio.core.errors import StudioError
+from studio.training.batches import Batches
+from studio.training.callbacks import bound_hooks
+from studio.training.metrics import create_metric
+from studio.training.optim import Schedule, build_optimizer, freeze
+from studio.training.runs import RunFolder
+from studio.training.state import capture_rng, restore_rng
+
+
+class TrainingError(StudioError):
+    """A run that failed; ``result`` holds what was done before it failed."""
+
+    def __init__(self, message: str, result: "RunResult | None" = None) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+@dataclass
+class RunResult:
+    history: list[dict]
+    metrics: dict
+    run_dir: Path | None
+    model: Any
+    stopped_reason: str  # completed, stopped, early_stopping, nan, error
+    message: str = ""
+    best_epoch: int | None = None
+    settings: dict = field(default_factory=dict)
+
+
+class Control:
+    """Stop and pause flags, safe to set from any thread."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+        self._running.set()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def wait_while_paused(self) -> None:
+        self._running.wait()
+
+
+class _NonFinite(Exception):
+    pass
+
+
+class Trainer:
+    def __init__(self, model, split, settings: dict, *, device="cpu", run_dir=None, callbacks=(),
+                 max_batches: int | None = None, control: Control | None = None, run_info: dict | None = None,
+                 dist=None) -> None:
+        self.model = model
+        self.split = split
+        self.settings = dict(settings)
+        self.device = torch.device(device)
+        self.run = RunFolder(run_dir) if run_dir is not None else None
+        self.callbacks = list(callbacks)
+        self.max_batches = max_batches
+        self.control = control or Control()
+        self.run_info = dict(run_info or {})
+        self.dist = dist  # studio.training.distributed.DistInfo or None
+        self.rank = dist.rank if dist else 0
+        self.epoch = 0
+        self.history: list[dict] = []
+        self.hooks = bound_hooks(self.callbacks)
+
+    # ---- control ----------------------------------------------------------------------
+    def request_stop(self) -> None:
+        self.control.request_stop()
+
+    def pause(self) -> None:
+        self.control.pause()
+
+    def resume(self) -> None:
+        self.control.resume()
+
+    @property
+    def writes_files(self) -> bool:
+        return self.run is not None and self.rank == 0
+
+    # ---- set-up -----------------------------------------------------------------------
+    def _setup(self) -> None:
+        s = self.settings
+        threads = s.get("threads") or max(1, (os.cpu_count() or 1) - 1)
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+        model = self.model.to(self.device)
+        freeze(model)
+        self.net = model
+        if self.dist is not None and self.dist.world > 1:
+            from torch.nn.parallel import DistributedDataParallel
+
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.net = DistributedDataParallel(model, device_ids=ids)
+        self.optimizer = build_optimizer(model, s)
+        rank, world = (self.dist.rank, self.dist.world) if self.dist else (0, 1)
+        fields = sorted(set(model.input_fields) | {o.params.get("target", "y") for o in model.outputs
+                                                   if o.node in model.losses})
+        self.train_batches = Batches(self.split.train, fields, s["batch_size"], self.device, train=True,
+                                     rank=rank, world=world)
+        self.val_batches = Batches(self.split.val, fields, s["batch_size"], self.device, train=False)
+        steps = min(self.train_batches.num_batches, self.max_batches or 1 << 60)
+        self.schedule = Schedule(self.optimizer, s, steps)
+        self.amp = bool(s.get("mixed_precision")) and self.device.type == "cuda"
+        self.scaler = torch.amp.GradScaler("cuda") if self.amp else None
+        # (output index, loss module, target field, weight, metric or None, metric key)
+        losses = [(i, o) for i, o in enumerate(model.outputs) if o.node in model.losses]
+        scored = [o for _, o in losses if o.params.get("metric", "none") not in ("none", "")]
+        self.loss_plan = []
+        for i, o in losses:
+            name = o.params.get("metric", "none")
+            metric = create_metric(name, o.params)
+            key = name if len(scored) == 1 else f"{o.node}.{name}"
+            self.loss_plan.append((i, model.losses[o.node], o.params.get("target", "y"),
+                                   float(o.params.get("weight", 1.0)), metric, key))
+        if not self.loss_plan:
+            raise TrainingError("the graph has no loss node: connect an output to a loss to train it")
+        self._frozen_norms = [m for n in model.frozen_nodes for m in model.layers[n].modules()
+                              if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+
+    def _call(self, hook: str, *args) -> None:
+        for fn in self.hooks[hook]:
+            fn(self, *args)
+
+    def _autocast(self):
+        return torch.autocast("cuda", dtype=torch.float16) if self.amp else contextlib.nullcontext()
+
+    # ---- the run ----------------------------------------------------------------------
+    def fit(self, resume: bool = False) -> RunResult:
+        s = self.settings
+        self.best = math.inf
+        self.best_epoch = None
+        self.bad_epochs = 0
+        start_batch, partial = 0, (0.0, 0, 0.0)
+        reason, message = "completed", ""
+        try:
+            self._setup()
+            if resume:
+                start_batch, partial = self._restore(self.run.load_checkpoint("last", self.device))
+            self._begin_files(resume)
+            self._call("on_fit_start")
+            self._call("on_train_start")
+            while self.epoch < s["epochs"]:
+                outcome = self._train_epoch(start_batch, partial)
+                start_batch, partial = 0, (0.0, 0, 0.0)
+                if outcome is not None:  # stopped mid-epoch: resumable from this batch
+                    self._save_checkpoint("last", *outcome)
+                    reason, message = "stopped", f"stopped by request in epoch {self.epoch + 1}"
+                    break
+                if self._early_stop():
+                    reason = "early_stopping"
+                    message = f"no improvement for {s['early_stopping']} epoch(s): stopped after epoch {self.epoch}"
+                    break
+                if self.control.stopping:
+                    reason, message = "stopped", f"stopped by request after epoch {self.epoch}"
+                    break
+            self._call("on_train_end")
+            result = self._result(reason, message)
+            self._end_files(result)
+            self._call("on_fit_end", result)
+            return result
+        except BaseException as exc:
+            result = self._failure(exc)
+            with contextlib.suppress(Exception):
+                self._call("on_exception", exc)
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            raise TrainingError(result.message, result) from exc
+
+    def _train_epoch(self, start: int, partial: tuple):
+        epoch, s = self.epoch, self.settings
+        self._call("on_train_epoch_start", epoch)
+        t0 = time.perf_counter()
+        loss_sum, count, spent = partial
+        self.model.train()
+        for m in self._frozen_norms:
+            m.eval()
+        net, opt, control = self.net, self.optimizer, self.control
+        fields = self.model.input_fields
+        plan = self.loss_plan
+        augment = getattr(self.split, "augment", None)
+        clip = s.get("grad_clip") or 0.0
+        step_batch = self.schedule.step_batch
+        scaler = self.scaler
+        hook_start, hook_end = self.hooks["on_train_batch_start"], self.hooks["on_train_batch_end"]
+        order = self.train_batches.order(s["seed"], epoch)
+        b = start
+        self._position = (epoch, start)
+        for batch in self.train_batches.epoch(order, start, self.max_batches):
+            if control.paused:
+                control.wait_while_paused()
+            if control.stopping:
+                return b, (loss_sum, count, spent + time.perf_counter() - t0)
+            for fn in hook_start:
+                fn(self, b)
+            if augment is not None:
+                batch = augment(batch)
+            with self._autocast():
+                outs = net(*[batch[f] for f in fields])
+                if not isinstance(outs, tuple):
+                    outs = (outs,)
+                loss = None
+                for i, module, target, weight, _, _ in plan:
+                    term = module(outs[i], batch[target])
+                    if weight != 1.0:
+                        term = term * weight
+                    loss = term if loss is None else loss + term
+            value = loss.item()
+            if not math.isfinite(value):
+                raise _NonFinite(f"the loss became {value} in epoch {epoch + 1}, batch {b + 1}")
+            opt.zero_grad(set_to_none=True)
+            if scaler is not None:
+                scaler.scale(loss).backward()
+                if clip:
+                    scaler.unscale_(opt)
+                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip)
+                scaler.step(opt)
+                scaler.update()
+            else:
+                loss.backward()
+                if clip:
+                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip)
+                opt.step()
+            if step_batch is not None:
+                step_batch()
+            size = int(outs[0].shape[0])
+            loss_sum += value * size
+            count += size
+            b += 1
+            self._position = (epoch, b)
+            for fn in hook_end:
+                fn(self, b - 1, value, size)
+        train_seconds = spent + time.perf_counter() - t0
+        loss_sum, count = self._reduce(loss_sum, count)
+        self._end_epoch(loss_sum / max(count, 1), count, train_seconds, time.perf_counter() - t0 + spent)
+        return None
+
+    def _reduce(self, loss_sum: float, count: int):
+        if self.dist is None or self.dist.world <= 1:
+            return loss_sum, count
+        import torch.distributed as dist
+
+        t = torch.tensor([loss_sum, float(count)], dtype=torch.float64)
+        dist.all_reduce(t)
+        return float(t[0]), int(t[1])
+
+    def _end_epoch(self, train_loss: float, count: int, train_seconds: float, seconds: float) -> None:
+        t_val = time.perf_counter()
+        val_loss, metrics = self._validate()
+        seconds += time.perf_counter() - t_val
+        record = {
+            "epoch": self.epoch + 1,
+            "train_loss": train_loss,
+            "val_loss": val_loss,
+            "metrics": metrics,
+            "samples_per_s": count / train_seconds if train_seconds > 0 else None,
+            "seconds": seconds,
+            "lr": self.optimizer.param_groups[0]["lr"],
+            "samples": count,
+        }
+        monitor = val_loss if val_loss is not None else train_loss
+        self.history.append(record)
+        self.epoch += 1
+        self.schedule.step_epoch(monitor)
+        improved = monitor < self.best
+        if improved:
+            self.best, self.best_epoch, self.bad_epochs = monitor, self.epoch, 0
+        else:
+            self.bad_epochs += 1
+        if self.writes_files:
+            self.run.write_history(self.history)
+        self._call("on_train_epoch_end", record)
+        self._save_checkpoint("last", 0, (0.0, 0, 0.0))
+        if improved:
+            self._save_checkpoint("best", 0, (0.0, 0, 0.0))
+
+    def _validate(self):
+        self._call("on_validation_start")
+        model = self.model
+        val = self.val_batches
+        if val.n == 0:
+            logs = {"val_loss": None, "metrics": {}}
+            self._call("on_validation_end", logs)
+            return None, {}
+        for *_, metric, _ in self.loss_plan:
+            if metric is not None:
+                metric.reset()
+        was_training = model.training
+        model.eval()
+        total, count = None, 0
+        with torch.no_grad(), self._autocast():
+            for batch in val.epoch(val.order(0, 0), 0, self.max_batches):
+                outs = model(*[batch[f] for f in model.input_fields])
+                if not isinstance(outs, tuple):
+                    outs = (outs,)
+                size = int(outs[0].shape[0])
+                for i, module, target, weight, metric, _ in self.loss_plan:
+                    term = module(outs[i], batch[target]).float() * (weight * size)
+                    total = term if total is None else total + term
+                    if metric is not None:
+                        metric.update(outs[i], batch[target], model=model, batch=batch)
+                count += size
+        model.train(was_training)
+        val_loss = float(total) / max(count, 1) if total is not None else None
+        metrics = {key: _finite(metric.compute()) for *_, metric, key in self.loss_plan if metric is not None}
+        self._call("on_validation_end", {"val_loss": val_loss, "metrics": metrics})
+        return val_loss, metrics
+
+    def _early_stop(self) -> bool:
+        patience = self.settings.get("early_stopping") or 0
+        return bool(patience) and self.bad_epochs >= patience and self.epoch < self.settings["epochs"]
+
+    # ---- checkpoints ------------------------------------------------------------------
+    def _checkpoint_state(self, batch: int, partial: tuple) -> dict:
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.schedule.state_dict(),
+            "scaler": self.scaler.state_dict() if self.scaler is not None else {},
+            "epoch": self.epoch,
+            "batch": batch,
+            "partial": list(partial),
+            "rng": capture_rng(),
+            "history": self.history,
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "bad_epochs": self.bad_epochs,
+            "settings": self.settings,
+        }
+
+    def _save_checkpoint(self, kind: str, batch: int, partial: tuple) -> None:
+        if not self.writes_files:
+            return
+        path = self.run.save_checkpoint(kind, self._checkpoint_state(batch, partial))
+        self._call("on_checkpoint", path, kind)
+
+    def _restore(self, state: dict):
+        try:
+            self.model.load_state_dict(state["model"])
+        except RuntimeError as exc:
+            raise TrainingError(f"{self.run.path}: the checkpoint does not fit this graph "
+                                f"(was the graph edited since the run?): {exc}") from None
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.schedule.load_state_dict(state["scheduler"])
+        if self.scaler is not None and state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
+        self.epoch = int(state["epoch"])
+        self.history = list(state["history"])
+        self.best = float(state["best"])
+        self.best_epoch = state["best_epoch"]
+        self.bad_epochs = int(state["bad_epochs"])
+        restore_rng(state["rng"])
+        loss_sum, count, spent = state["partial"]
+        return int(state["batch"]), (float(loss_sum), int(count), float(spent))
+
+    # ---- run folder -------------------------------------------------------------------
+    def _begin_files(self, resume: bool) -> None:
+        if not self.writes_files:
+            return
+        if resume:
+            self.run.update_info(status="running", message="", resumed=time.strftime("%Y-%m-%dT%H:%M:%S"))
+            self.run.write_history(self.history)
+            return
+        info = {"status": "running", "message": "", "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                "device": str(self.device), "settings": self.settings, **self.run_info}
+        self.run.write_info(info)
+        self.run.write_history([])
+
+    def _end_files(self, result: RunResult) -> None:
+        if not self.writes_files:
+            return
+        self.run.save_weights(self.model.state_dict())
+        self.run.update_info(status=result.stopped_reason, message=result.message,
+                             finished=time.strftime("%Y-%m-%dT%H:%M:%S"), best_epoch=result.best_epoch,
+                             epochs_done=len(self.history))
+
+    def _result(self, reason: str, message: str) -> RunResult:
+        metrics = dict(self.history[-1]["metrics"]) if self.history else {}
+        if self.history and self.history[-1]["val_loss"] is not None:
+            metrics.setdefault("val_loss", self.history[-1]["val_loss"])
+        return RunResult(self.history, metrics, self.run.path if self.run else None, self.model,
+                         reason, message, self.best_epoch, self.settings)
+
+    def _failure(self, exc: BaseException) -> RunResult:
+        reason, message = "error", describe_error(exc, self)
+        if isinstance(exc, _NonFinite):
+            reason = "nan"
+            kept = (f"; the last good checkpoint (epoch {self.epoch}) is kept in {self.run.checkpoint_path('last')}"
+                    if self.writes_files and self.epoch > 0 else "")
+            message = f"{exc}{kept}. Try a lower learning rate or gradient clipping."
+        result = self._result(reason, message)
+        if self.writes_files:
+            with contextlib.suppress(Exception):
+                self.run.update_info(status=reason, message=message, finished=time.strftime("%Y-%m-%dT%H:%M:%S"),
+                                     epochs_done=len(self.history))
+        return result
+
+
+def _finite(v: float):
+    return v if isinstance(v, (int, float)) and math.isfinite(v) else None
+
+
+def describe_error(exc: BaseException, trainer: Trainer | None = None) -> str:
+    """A one-line message naming the node a layer failed in, and the epoch and batch."""
+    if isinstance(exc, TrainingError):
+        return str(exc)
+    where = ""
+    pos = getattr(trainer, "_position", None)
+    if pos is not None:
+        where = f" in epoch {pos[0] + 1}, batch {pos[1] + 1}"
+    if _is_oom(exc):
+        bs = trainer.settings.get("batch_size") if trainer else None
+        hint = f" (now {bs}; try {max(1, bs // 2)})" if bs else ""
+        with contextlib.suppress(Exception):
+            torch.cuda.empty_cache()
+        return f"out of device memory{where}: use a smaller batch size{hint} or turn on mixed precision"
+    node = _failing_node(exc, trainer)
+    what = f"{type(exc).__name__}: {exc}".strip()
+    if node:
+        return f"training failed{where}: node {node!r} raised {what}"
+    return f"training failed{where}: {what}"
+
+
+def _is_oom(exc: BaseException) -> bool:
+    oom = getattr(torch.cuda, "OutOfMemoryError", None)
+    return (oom is not None and isinstance(exc, oom)) or "out of memory" in str(exc).lower()
+
+
+def _failing_node(exc: BaseException, trainer: Trainer | None) -> str | None:
+    """Find the node from the compiled module's forward frame in the traceback: free
+    per batch, unlike a hook around every layer."""
+    if trainer is None:
+        return None
+    names = {id(m): n for n, m in trainer.model.layers.items()}
+    tb, node = exc.__traceback__, None
+    while tb is not None:
+        module = tb.tb_frame.f_locals.get("module") if tb.tb_frame.f_code.co_name == "forward" else None
+        if module is not None and id(module) in names:
+            node = names[id(module)]
+        tb = tb.tb_next
+    return node
