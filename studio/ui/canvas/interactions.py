@@ -1,0 +1,101 @@
+"""Mouse modes of the canvas as objects: the view hands events to the active one."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsPathItem
+
+from studio.core.errors import GraphError
+from studio.ui.canvas.items import PortItem
+
+ALLOWED = QColor("#3cb371")
+REFUSED = QColor("#e0403a")
+NEUTRAL = QColor("#9aa0a8")
+
+
+class NewLinkInteraction:
+    """Drag from a port; the loose wire turns green over a port it may join, red (with
+    the model's reason) over one it may not. Release on an allowed port connects."""
+
+    def __init__(self, view, start: PortItem) -> None:
+        self.view = view
+        self.start = start
+        self.wire = QGraphicsPathItem()
+        self.wire.setZValue(5)
+        self.wire.setPen(QPen(NEUTRAL, 2, Qt.PenStyle.DashLine))
+        view.scene().addItem(self.wire)
+        self.target: PortItem | None = None
+        self.allowed = False
+        self.reason = ""
+        self._draw(start.scene_center())
+
+    def _endpoints(self, other: PortItem):
+        """(src, src_port, dst, dst_port) for a wire between the start and ``other``."""
+        a, b = self.start, other
+        if a.is_output == b.is_output:
+            return None
+        if not a.is_output:
+            a, b = b, a
+        return a.node_id, a.name, b.node_id, b.name
+
+    def move(self, scene_pos: QPointF) -> None:
+        port = self.view.port_at(scene_pos)
+        self.target, self.allowed, self.reason = port, False, ""
+        colour = NEUTRAL
+        if port is not None and port is not self.start:
+            ends = self._endpoints(port)
+            if ends is None:
+                self.reason = "wires go from an output to an input"
+            else:
+                try:
+                    self.view.document.graph.check_connect(*ends)
+                    self.allowed = True
+                except GraphError as exc:
+                    self.reason = str(exc)
+            colour = ALLOWED if self.allowed else REFUSED
+            self.view.statusMessage.emit(self.reason or f"connect {ends[0]}.{ends[1]} to {ends[2]}.{ends[3]}")
+        self.wire.setPen(QPen(colour, 2.4 if port else 2, Qt.PenStyle.SolidLine if port else Qt.PenStyle.DashLine))
+        self._draw(port.scene_center() if port is not None else scene_pos)
+
+    def _draw(self, end: QPointF) -> None:
+        a = self.start.scene_center()
+        a, b = (a, end) if self.start.is_output else (end, a)
+        dx = max(40.0, abs(b.x() - a.x()) * 0.5)
+        path = QPainterPath(a)
+        path.cubicTo(a + QPointF(dx, 0), b - QPointF(dx, 0), b)
+        self.wire.setPath(path)
+
+    def release(self, scene_pos: QPointF) -> None:
+        self.move(scene_pos)
+        self.cancel()
+        if self.target is not None and self.allowed:
+            try:
+                self.view.document.connect(*self._endpoints(self.target))
+            except GraphError as exc:
+                self.view.statusMessage.emit(str(exc))
+        elif self.reason:
+            self.view.statusMessage.emit(f"not connected: {self.reason}")
+
+    def cancel(self) -> None:
+        if self.wire.scene() is not None:
+            self.wire.scene().removeItem(self.wire)
+
+
+class PanInteraction:
+    """Middle-button (or Alt+left) drag scrolls the view."""
+
+    def __init__(self, view, pos) -> None:
+        self.view = view
+        self.last = pos
+        view.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+
+    def move_view(self, pos) -> None:
+        d = pos - self.last
+        self.last = pos
+        h, v = self.view.horizontalScrollBar(), self.view.verticalScrollBar()
+        h.setValue(h.value() - int(d.x()))
+        v.setValue(v.value() - int(d.y()))
+
+    def cancel(self) -> None:
+        self.view.viewport().unsetCursor()

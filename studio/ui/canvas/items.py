@@ -1,0 +1,290 @@
+"""Node, port and wire items. They draw what the model and the analysis say and hold
+no graph state of their own beyond the ids that name what they draw."""
+
+from __future__ import annotations
+
+import hashlib
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
+
+NODE_WIDTH = 184.0
+HEADER = 26.0
+ROW = 18.0
+FOOTER = 20.0
+PORT_R = 5.5
+
+CATEGORY_COLOURS = {
+    "Input/Output": "#3f8f5a", "Dense": "#3d6fb6", "Convolution": "#7a52b3", "Pooling": "#8d6cc4",
+    "Activation": "#c47f1f", "Normalization": "#2f9aa0", "Regularization": "#6f7f8f",
+    "Recurrent": "#b34f7a", "Attention": "#b3583d", "Merge": "#5f7f2f", "Reshape": "#7f6f4f",
+    "Loss": "#b33d3d",
+}
+
+ERROR_COLOUR = QColor("#e0403a")
+WARNING_COLOUR = QColor("#e0a030")
+
+
+def category_colour(category: str) -> QColor:
+    if category in CATEGORY_COLOURS:
+        return QColor(CATEGORY_COLOURS[category])
+    hue = int(hashlib.md5(category.encode()).hexdigest()[:4], 16) % 360  # stable across runs
+    return QColor.fromHsv(hue, 140, 170)
+
+
+class Theme:
+    """Colours the items read; the app sets them when the theme changes."""
+
+    body = QColor("#2b2d31")
+    text = QColor("#e8e8e8")
+    subtle = QColor("#a0a4aa")
+    wire = QColor("#9aa0a8")
+    label_bg = QColor(30, 32, 36, 220)
+    selected = QColor("#ffd24a")
+
+    @classmethod
+    def set_dark(cls, dark: bool) -> None:
+        if dark:
+            cls.body, cls.text, cls.subtle = QColor("#2b2d31"), QColor("#e8e8e8"), QColor("#a0a4aa")
+            cls.wire, cls.label_bg, cls.selected = QColor("#9aa0a8"), QColor(30, 32, 36, 220), QColor("#ffd24a")
+        else:
+            cls.body, cls.text, cls.subtle = QColor("#ffffff"), QColor("#1d1f23"), QColor("#5d636b")
+            cls.wire, cls.label_bg, cls.selected = QColor("#6d737b"), QColor(250, 250, 250, 230), QColor("#e08a00")
+
+
+_TITLE_FONT = QFont()
+_TITLE_FONT.setBold(True)
+_SMALL_FONT = QFont()
+_SMALL_FONT.setPointSizeF(max(6.0, _SMALL_FONT.pointSizeF() - 1.5))
+
+
+def human(n: int) -> str:
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= size:
+            return f"{n / size:.3g}{unit}"
+    return str(n)
+
+
+class PortItem(QGraphicsItem):
+    def __init__(self, node_item: "NodeItem", name: str, is_output: bool, kind: str) -> None:
+        super().__init__(node_item)
+        self.node_item = node_item
+        self.name = name
+        self.is_output = is_output
+        self.kind = kind
+        self.highlight: QColor | None = None
+        self.setAcceptHoverEvents(True)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+
+    @property
+    def node_id(self) -> str:
+        return self.node_item.node_id
+
+    def boundingRect(self) -> QRectF:
+        r = PORT_R + 3
+        return QRectF(-r, -r, 2 * r, 2 * r)
+
+    def scene_center(self) -> QPointF:
+        return self.scenePos()
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        fill = self.highlight or (QColor("#d9b44a") if self.kind == "state" else Theme.wire)
+        painter.setPen(QPen(Theme.body.darker(150), 1.2))
+        painter.setBrush(fill)
+        painter.drawEllipse(QPointF(0, 0), PORT_R, PORT_R)
+
+    def hoverEnterEvent(self, event) -> None:
+        self.highlight = Theme.selected
+        self.update()
+
+    def hoverLeaveEvent(self, event) -> None:
+        self.highlight = None
+        self.update()
+
+
+class NodeItem(QGraphicsItem):
+    def __init__(self, node_id: str, type_title: str, category: str,
+                 inputs: list[tuple[str, str]], outputs: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.node_id = node_id
+        self.type_title = type_title
+        self.colour = category_colour(category)
+        self.frozen = False
+        self.params_text = ""
+        self.severity: str | None = None
+        self.edges: list[EdgeItem] = []
+        self.ports: dict[tuple[str, bool], PortItem] = {}
+        self._height = HEADER
+        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsMovable | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+                      | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setZValue(1)
+        self.set_ports(inputs, outputs)
+
+    def set_ports(self, inputs: list[tuple[str, str]], outputs: list[tuple[str, str]]) -> None:
+        for port in self.ports.values():
+            port.setParentItem(None)
+            if port.scene():
+                port.scene().removeItem(port)
+        self.ports = {}
+        rows = max(len(inputs), len(outputs), 1)
+        self.prepareGeometryChange()
+        self._height = HEADER + rows * ROW + FOOTER
+        for i, (name, kind) in enumerate(inputs):
+            p = PortItem(self, name, False, kind)
+            p.setPos(0.0, HEADER + (i + 0.5) * ROW)
+            self.ports[(name, False)] = p
+        for i, (name, kind) in enumerate(outputs):
+            p = PortItem(self, name, True, kind)
+            p.setPos(NODE_WIDTH, HEADER + (i + 0.5) * ROW)
+            self.ports[(name, True)] = p
+        self.update()
+
+    def port(self, name: str, is_output: bool) -> PortItem | None:
+        return self.ports.get((name, is_output))
+
+    def set_state(self, params: int, severity: str | None, tooltip: str, frozen: bool) -> None:
+        text = f"{human(params)} params" if params else "no params"
+        if (text, severity, tooltip, frozen) != (self.params_text, self.severity, self.toolTip(), self.frozen):
+            self.params_text, self.severity, self.frozen = text, severity, frozen
+            self.setToolTip(tooltip)
+            self.update()
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-2, -2, NODE_WIDTH + 4, self._height + 4)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        rect = QRectF(0, 0, NODE_WIDTH, self._height)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if self.severity == "error":
+            border = QPen(ERROR_COLOUR, 2.5)
+        elif self.severity == "warning":
+            border = QPen(WARNING_COLOUR, 2.0)
+        else:
+            border = QPen(self.colour.darker(130), 1.2)
+        if self.isSelected():
+            border = QPen(Theme.selected, 2.5)
+        body = Theme.body if not self.frozen else Theme.body.darker(115) if Theme.body.lightness() > 128 else Theme.body.lighter(125)
+        painter.setPen(border)
+        painter.setBrush(body)
+        painter.drawRoundedRect(rect, 6, 6)
+        head = QPainterPath()
+        head.addRoundedRect(QRectF(0, 0, NODE_WIDTH, HEADER), 6, 6)
+        head.addRect(QRectF(0, HEADER / 2, NODE_WIDTH, HEADER / 2))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(self.colour if not self.frozen else self.colour.darker(140))
+        painter.drawPath(head.simplified())
+        if self.frozen:
+            painter.setBrush(QBrush(QColor(128, 128, 128, 90), Qt.BrushStyle.BDiagPattern))
+            painter.drawRoundedRect(rect, 6, 6)
+            self._draw_lock(painter, QPointF(NODE_WIDTH - 16, HEADER / 2))
+        painter.setPen(QColor("#ffffff"))
+        painter.setFont(_TITLE_FONT)
+        fm = QFontMetricsF(_TITLE_FONT)
+        title_w = NODE_WIDTH - 16 - (18 if self.frozen else 0)
+        painter.drawText(QRectF(8, 0, title_w, HEADER), Qt.AlignmentFlag.AlignVCenter,
+                         fm.elidedText(self.node_id, Qt.TextElideMode.ElideRight, title_w))
+        painter.setFont(_SMALL_FONT)
+        sfm = QFontMetricsF(_SMALL_FONT)
+        painter.setPen(Theme.text)
+        half = NODE_WIDTH / 2 - 12
+        for (name, is_out), port in self.ports.items():
+            y = port.pos().y()
+            if is_out:
+                r = QRectF(NODE_WIDTH / 2, y - ROW / 2, half, ROW)
+                painter.drawText(r, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                                 sfm.elidedText(name, Qt.TextElideMode.ElideRight, half))
+            else:
+                r = QRectF(12, y - ROW / 2, half, ROW)
+                painter.drawText(r, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                                 sfm.elidedText(name, Qt.TextElideMode.ElideRight, half))
+        painter.setPen(Theme.subtle)
+        foot = QRectF(8, self._height - FOOTER, NODE_WIDTH - 16, FOOTER - 2)
+        painter.drawText(foot, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         sfm.elidedText(self.type_title, Qt.TextElideMode.ElideRight, NODE_WIDTH * 0.55))
+        painter.drawText(foot, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, self.params_text)
+
+    @staticmethod
+    def _draw_lock(painter: QPainter, c: QPointF) -> None:
+        painter.setPen(QPen(QColor("#ffffff"), 1.6))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawArc(QRectF(c.x() - 4, c.y() - 8, 8, 9), 0, 180 * 16)
+        painter.setBrush(QColor("#ffffff"))
+        painter.drawRect(QRectF(c.x() - 5.5, c.y() - 3, 11, 8))
+
+    def itemChange(self, change, value):
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+            for edge in self.edges:
+                edge.update_path()
+        elif change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
+            self.update()
+        return super().itemChange(change, value)
+
+
+class EdgeItem(QGraphicsPathItem):
+    """A wire from an output port to an input port, with its tensor shape as a label."""
+
+    def __init__(self, edge, src: PortItem, dst: PortItem) -> None:
+        super().__init__()
+        self.edge = edge
+        self.src, self.dst = src, dst
+        self.label = ""
+        self.problem: str | None = None
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setZValue(0)
+        self._label_rect = QRectF()
+        self.update_path()
+
+    def update_path(self) -> None:
+        a, b = self.src.scene_center(), self.dst.scene_center()
+        dx = max(40.0, abs(b.x() - a.x()) * 0.5)
+        path = QPainterPath(a)
+        path.cubicTo(a + QPointF(dx, 0), b - QPointF(dx, 0), b)
+        self.prepareGeometryChange()
+        self.setPath(path)
+        self._place_label()
+
+    def _place_label(self) -> None:
+        if not self.label:
+            self._label_rect = QRectF()
+            return
+        fm = QFontMetricsF(_SMALL_FONT)
+        w, h = fm.horizontalAdvance(self.label) + 8, fm.height() + 2
+        mid = self.path().pointAtPercent(0.5)
+        self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
+
+    def set_state(self, label: str, problem: str | None) -> None:
+        if (label, problem) != (self.label, self.problem):
+            self.prepareGeometryChange()
+            self.label, self.problem = label, problem
+            self.setToolTip(problem or f"{self.edge}  {label}")
+            self._place_label()
+            self.update()
+
+    def boundingRect(self) -> QRectF:
+        return super().boundingRect().adjusted(-3, -3, 3, 3).united(self._label_rect)
+
+    def shape(self) -> QPainterPath:
+        stroker = QPainterPathStroker()
+        stroker.setWidth(10)
+        out = stroker.createStroke(self.path())
+        if not self._label_rect.isNull():
+            out.addRect(self._label_rect)
+        return out
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        colour = ERROR_COLOUR if self.problem else Theme.wire
+        if self.isSelected():
+            colour = Theme.selected
+        painter.setPen(QPen(colour, 2.2 if self.isSelected() else 1.8))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self.path())
+        if self.label:
+            painter.setPen(QPen(colour, 1))
+            painter.setBrush(Theme.label_bg)
+            painter.drawRoundedRect(self._label_rect, 3, 3)
+            painter.setFont(_SMALL_FONT)
+            painter.setPen(ERROR_COLOUR if self.problem else Theme.text)
+            painter.drawText(self._label_rect, Qt.AlignmentFlag.AlignCenter, self.label)

@@ -1,0 +1,166 @@
+"""The scene mirrors the document's graph through the model's signals; analysis results
+(shapes on wires, problems, param counts) are applied once per edit."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, Signal
+from PySide6.QtWidgets import QGraphicsScene
+
+from studio.core.graph import Edge, Graph, Node
+from studio.ui.canvas.items import EdgeItem, NodeItem
+
+
+class GraphScene(QGraphicsScene):
+    selectionIdsChanged = Signal(list)  # node ids
+
+    def __init__(self, document, parent=None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.nodes: dict[str, NodeItem] = {}
+        self.edges: dict[Edge, EdgeItem] = {}
+        self._graph: Graph | None = None
+        self._syncing = False
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+        document.projectReplaced.connect(lambda _p: self.bind(document.graph))
+        document.graphChanged.connect(self.refresh_analysis)
+        self.selectionChanged.connect(lambda: self.selectionIdsChanged.emit(self.selected_ids()))
+        self.bind(document.graph)
+
+    # ---- mirroring -----------------------------------------------------------------
+    def bind(self, graph: Graph) -> None:
+        if self._graph is not None:
+            s = self._graph.signals
+            for sig, slot in self._slots():
+                getattr(s, sig).disconnect(slot)
+        self.clear()
+        self.nodes, self.edges = {}, {}
+        self._graph = graph
+        for sig, slot in self._slots():
+            getattr(graph.signals, sig).connect(slot)
+        for node in graph.nodes:
+            self._node_added(node)
+        for edge in graph.edges:
+            self._edge_added(edge)
+        self.refresh_analysis()
+
+    def _slots(self):
+        return (("node_added", self._node_added), ("node_removed", self._node_removed),
+                ("node_changed", self._node_changed), ("node_moved", self._node_moved),
+                ("edge_added", self._edge_added), ("edge_removed", self._edge_removed))
+
+    def _ports(self, node: Node):
+        g = self._graph
+        return ([(p.name, p.kind) for p in g.input_ports(node)], [(p.name, p.kind) for p in g.output_ports(node)])
+
+    def _node_added(self, node: Node) -> None:
+        spec = self._graph.spec(node)
+        ins, outs = self._ports(node)
+        item = NodeItem(node.id, spec.title, spec.category, ins, outs)
+        item.setToolTip(spec.doc)
+        self._syncing = True
+        item.setPos(QPointF(*node.position))
+        self._syncing = False
+        self.nodes[node.id] = item
+        self.addItem(item)
+
+    def _node_removed(self, node: Node) -> None:
+        item = self.nodes.pop(node.id, None)
+        if item is not None:
+            self.removeItem(item)
+
+    def _node_changed(self, node: Node, what: str) -> None:
+        item = self.nodes.get(node.id)
+        if item is not None and what == "params":
+            ins, outs = self._ports(node)
+            item.set_ports(ins, outs)
+            for edge in item.edges:
+                edge.update_path()
+
+    def _node_moved(self, node: Node) -> None:
+        item = self.nodes.get(node.id)
+        if item is not None and (item.pos().x(), item.pos().y()) != node.position:
+            item.setPos(QPointF(*node.position))
+
+    def _edge_added(self, edge: Edge) -> None:
+        src, dst = self.nodes[edge.src], self.nodes[edge.dst]
+        sp, dp = src.port(edge.src_port, True), dst.port(edge.dst_port, False)
+        if sp is None or dp is None:
+            return
+        item = EdgeItem(edge, sp, dp)
+        src.edges.append(item)
+        dst.edges.append(item)
+        self.edges[edge] = item
+        self.addItem(item)
+
+    def _edge_removed(self, edge: Edge) -> None:
+        item = self.edges.pop(edge, None)
+        if item is None:
+            return
+        for end in (edge.src, edge.dst):
+            if end in self.nodes and item in self.nodes[end].edges:
+                self.nodes[end].edges.remove(item)
+        self.removeItem(item)
+
+    def refresh_analysis(self) -> None:
+        analysis = self.document.analysis()
+        g = self._graph
+        for node_id, item in self.nodes.items():
+            if node_id not in g:
+                continue
+            node = g.node(node_id)
+            info = analysis.nodes.get(node_id)
+            problems = analysis.problems_of(node_id)
+            severity = None
+            if any(p.severity == "error" for p in problems):
+                severity = "error"
+            elif problems:
+                severity = "warning"
+            spec = g.spec(node)
+            tip = f"<b>{node_id}</b> ({spec.title})<br>{spec.doc}"
+            if problems:
+                tip += "<br>" + "<br>".join(f"<span style='color:#e0403a'>{p.severity}: {p.message}</span>"
+                                            for p in problems)
+            item.set_state(info.params if info else 0, severity, tip, node.frozen)
+        for edge, item in self.edges.items():
+            shape = analysis.edge_shape(edge)
+            dst_info = analysis.nodes.get(edge.dst)
+            problem = None
+            if dst_info is not None and dst_info.error and any(p.code == "shape" for p in analysis.problems_of(edge.dst)):
+                problem = dst_info.error
+            item.set_state(str(shape) if shape is not None else "?", problem)
+
+    # ---- queries the view and window use -------------------------------------------
+    def selected_ids(self) -> list[str]:
+        return [i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)]
+
+    def selected_edges(self) -> list[Edge]:
+        return [i.edge for i in self.selectedItems() if isinstance(i, EdgeItem)]
+
+    def select_nodes(self, ids) -> None:
+        ids = set(ids)
+        self.blockSignals(True)
+        self.clearSelection()
+        for i in ids:
+            if i in self.nodes:
+                self.nodes[i].setSelected(True)
+        self.blockSignals(False)
+        self.selectionChanged.emit()
+
+    def commit_moves(self) -> None:
+        """Push one move command for every node the user dragged (called on release)."""
+        moves = {}
+        g = self._graph
+        for node_id, item in self.nodes.items():
+            pos = (item.pos().x(), item.pos().y())
+            if node_id in g and g.node(node_id).position != pos:
+                moves[node_id] = (g.node(node_id).position, pos)
+        if moves:
+            self.document.move_nodes(moves)
+
+    def mouseReleaseEvent(self, event) -> None:
+        super().mouseReleaseEvent(event)
+        try:
+            self.commit_moves()
+        except Exception as exc:  # an exception here would take the app down
+            import traceback
+            traceback.print_exception(exc)

@@ -1,0 +1,43 @@
+"""The analysis problem list; clicking a problem selects its node on the canvas."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem
+
+from studio.ui.canvas.items import ERROR_COLOUR, WARNING_COLOUR
+
+NODE_ROLE = Qt.ItemDataRole.UserRole
+
+
+class ProblemsPanel(QTreeWidget):
+    nodeActivated = Signal(str)
+
+    def __init__(self, document, parent=None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.setColumnCount(3)
+        self.setHeaderLabels(["Severity", "Node", "Problem"])
+        self.setRootIsDecorated(False)
+        self.setAlternatingRowColors(True)
+        self.setColumnWidth(0, 80)
+        self.setColumnWidth(1, 120)
+        self.itemClicked.connect(self._clicked)
+        self.itemActivated.connect(self._clicked)
+        document.graphChanged.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.clear()
+        for p in self.document.analysis().problems:
+            item = QTreeWidgetItem([p.severity, p.node or "", p.message])
+            item.setForeground(0, QColor(ERROR_COLOUR if p.severity == "error" else WARNING_COLOUR))
+            item.setToolTip(2, p.message)
+            item.setData(0, NODE_ROLE, p.node)
+            self.addTopLevelItem(item)
+
+    def _clicked(self, item, _col=0) -> None:
+        node = item.data(0, NODE_ROLE)
+        if node:
+            self.nodeActivated.emit(node)
