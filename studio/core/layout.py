@@ -11,8 +11,15 @@ LEFT_TO_RIGHT = "lr"
 TOP_TO_BOTTOM = "tb"
 
 
-def layered_positions(graph: Graph, direction: str = LEFT_TO_RIGHT, layer_gap: float = 220.0,
-                      node_gap: float = 110.0, sweeps: int = 4) -> dict[str, tuple[float, float]]:
+# Gaps between the top-left corners of neighbouring nodes. The editor draws nodes about
+# 184 x 50-110 px and a shape label on each wire, so columns need room for the label.
+GAPS = {LEFT_TO_RIGHT: (300.0, 130.0), TOP_TO_BOTTOM: (170.0, 250.0)}
+
+
+def layered_positions(graph: Graph, direction: str = LEFT_TO_RIGHT, layer_gap: float | None = None,
+                      node_gap: float | None = None, sweeps: int = 4) -> dict[str, tuple[float, float]]:
+    layer_gap = GAPS[direction][0] if layer_gap is None else layer_gap
+    node_gap = GAPS[direction][1] if node_gap is None else node_gap
     order, cyclic = graph.topological_order()
     order = order + cyclic
     preds: dict[str, list[str]] = {n: [] for n in order}
