@@ -1,0 +1,107 @@
+"""Stop, pause and resume give exactly the weights of an uninterrupted run."""
+
+import json
+import threading
+
+import pytest
+import torch
+
+from studio.training import Control, TrainingCallback, train_project
+
+
+class StopAt(TrainingCallback):
+    def __init__(self, epoch, batch):
+        self.at = (epoch, batch)
+        self.batches = []
+
+    def on_train_batch_end(self, trainer, batch, loss, size):
+        self.batches.append((trainer.epoch, batch))
+        if (trainer.epoch, batch) == self.at:
+            trainer.request_stop()
+
+
+def same_weights(a, b):
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+@pytest.mark.parametrize("optimizer,schedule", [("adam", "cosine"), ("sgd", "onecycle"), ("rmsprop", "plateau")])
+def test_stop_then_resume_after_restart_is_bit_identical(mlp_project, data, optimizer, schedule):
+    mlp_project.training.update(optimizer=optimizer, schedule=schedule, step_size=1)
+    full = train_project(mlp_project, data=data, epochs=3)
+
+    stopper = StopAt(1, 2)
+    stopped = train_project(mlp_project, data=data, epochs=3, callbacks=[stopper])
+    assert stopped.stopped_reason == "stopped"
+    assert stopper.batches[-1] == (1, 2)  # stopped within one batch of the request
+    assert json.loads((stopped.run_dir / "run.json").read_text())["status"] == "stopped"
+
+    torch.manual_seed(12345)  # a "restarted" process: global RNG elsewhere
+    resumed = train_project(mlp_project, data=data, resume=stopped.run_dir)
+    assert resumed.stopped_reason == "completed"
+    assert same_weights(full.model, resumed.model)
+    assert [r["train_loss"] for r in resumed.history] == [r["train_loss"] for r in full.history]
+    assert [r["val_loss"] for r in resumed.history] == [r["val_loss"] for r in full.history]
+    lines = (stopped.run_dir / "metrics.jsonl").read_text().splitlines()
+    assert len(lines) == 3
+
+
+def test_resume_extends_a_finished_run(mlp_project, data):
+    full = train_project(mlp_project, data=data, epochs=3)
+    short = train_project(mlp_project, data=data, epochs=2)
+    longer = train_project(mlp_project, data=data, epochs=3, resume=short.run_dir)
+    assert [r["epoch"] for r in longer.history] == [1, 2, 3]
+    assert longer.history[:2] == short.history
+    assert same_weights(full.model, longer.model)  # no schedule here: extending is exact
+
+
+def test_pause_holds_the_loop_and_resume_continues_exactly(mlp_project, data):
+    full = train_project(mlp_project, data=data, epochs=2)
+    control = Control()
+    paused = threading.Event()
+    seen = []
+
+    class PauseAt(TrainingCallback):
+        def on_train_batch_end(self, trainer, batch, loss, size):
+            seen.append(batch)
+            if trainer.epoch == 0 and batch == 1:
+                trainer.pause()
+                paused.set()
+
+    out = {}
+    thread = threading.Thread(target=lambda: out.update(r=train_project(
+        mlp_project, data=data, epochs=2, callbacks=[PauseAt()], control=control)))
+    thread.start()
+    assert paused.wait(10)
+    count = len(seen)
+    thread.join(0.3)
+    assert thread.is_alive() and len(seen) == count  # nothing ran while paused
+    control.resume()
+    thread.join(20)
+    assert not thread.is_alive()
+    assert same_weights(full.model, out["r"].model)
+
+
+def test_stop_while_paused_ends_the_run(mlp_project, data):
+    control = Control()
+
+    class PauseFirst(TrainingCallback):
+        def on_train_batch_end(self, trainer, batch, loss, size):
+            trainer.pause()
+
+    out = {}
+    thread = threading.Thread(target=lambda: out.update(r=train_project(
+        mlp_project, data=data, epochs=5, callbacks=[PauseFirst()], control=control)))
+    thread.start()
+    thread.join(0.5)
+    control.request_stop()
+    thread.join(10)
+    assert out["r"].stopped_reason == "stopped"
+    assert out["r"].history == []
+
+
+def test_corrupt_checkpoint_is_named(mlp_project, data):
+    run = train_project(mlp_project, data=data, epochs=1).run_dir
+    (run / "checkpoints/last.ckpt").write_bytes(b"not a checkpoint")
+    with pytest.raises(Exception, match="last.ckpt"):
+        train_project(mlp_project, data=data, resume=run, epochs=2)
