@@ -98,7 +98,7 @@ CROSS_ENTROPY = LayerSpec(
     params=(_TARGET, _WEIGHT,
             Param("ignore_index", "int", -100, -100, 1_000_000, doc="Label to ignore (padding)"),
             Param("label_smoothing", "float", 0.0, 0.0, 0.5),
-            Param("metric", "choice", "accuracy", choices=("accuracy", "exact_match", "none"),
+            Param("metric", "choice", "accuracy", choices=("accuracy", "exact_match", "greedy_exact_match", "none"),
                   doc="accuracy per label, or exact_match of whole sequences")),
     inputs=(Port("in", "class scores"),), outputs=(),
     infer=_ce_infer, build=_loss_module("CrossEntropy"), role=ROLE_OUTPUT,
