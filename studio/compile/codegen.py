@@ -9,8 +9,10 @@ with ``inspect.getsource``, so the file runs where Layer Studio is not installed
 from __future__ import annotations
 
 import ast
+import builtins
 import inspect
 import keyword
+import sys
 import textwrap
 from dataclasses import dataclass
 
@@ -59,8 +61,8 @@ def _safe(name: str, taken: set[str]) -> str:
 
 def generate(graph: Graph, class_name: str = "Model", title: str = "", weights_file: str = "model.pt") -> GeneratedCode:
     analysis = analyze(graph)
-    if analysis.errors:
-        raise CodegenError("the graph has problems: " + "; ".join(str(p) for p in analysis.errors))
+    if analysis.build_errors:
+        raise CodegenError("the graph has problems: " + "; ".join(str(p) for p in analysis.build_errors))
     helpers: dict[str, str] = {}
     attrs: set[str] = set()
     variables: set[str] = set()
@@ -71,17 +73,16 @@ def generate(graph: Graph, class_name: str = "Model", title: str = "", weights_f
     inputs: list[str] = []
     outputs: list[tuple[str, str]] = []
 
+    live = analysis.live
+    for node in graph.nodes:  # inputs and outputs in the order they were added, as the compiler does
+        if node.id in live and graph.spec(node).role == ROLE_INPUT:
+            var = _safe(node.id, variables)
+            inputs.append(var)
+            values[(node.id, "out")] = var
     for node_id in analysis.order:
         node = graph.node(node_id)
         spec = graph.spec(node)
-        if spec.role == ROLE_INPUT:
-            var = _safe(node_id, variables)
-            inputs.append(var)
-            values[(node_id, "out")] = var
-            continue
-        if spec.role == ROLE_OUTPUT:
-            edge = graph.edge_into(node_id, "in")
-            outputs.append((node_id, values[(edge.src, edge.src_port)]))
+        if node_id not in live or spec.role in (ROLE_INPUT, ROLE_OUTPUT):
             continue
         ctor = spec.build(node.params, analysis.nodes[node_id].inputs)
         attr = _safe(node_id, attrs)
@@ -107,6 +108,10 @@ def generate(graph: Graph, class_name: str = "Model", title: str = "", weights_f
             targets = ", ".join(names)
         body.append(f"{targets} = self.{attr}({', '.join(args)})")
 
+    for node in graph.nodes:
+        if graph.spec(node).role == ROLE_OUTPUT:
+            edge = graph.edge_into(node.id, "in")
+            outputs.append((node.id, values[(edge.src, edge.src_port)]))
     ret = ", ".join(v for _, v in outputs)
     body.append(f"return {ret}")
     source = _render(class_name, title or class_name, weights_file, helpers, init_lines, inputs, body, outputs)
@@ -114,9 +119,7 @@ def generate(graph: Graph, class_name: str = "Model", title: str = "", weights_f
         ast.parse(source)
     except SyntaxError as exc:  # a bug here, not the user's: say so plainly
         raise CodegenError(f"generated code does not parse: {exc}") from None
-    return GeneratedCode(source, class_name, key_map, [graph.node(n).id for n in analysis.order
-                                                      if graph.spec(graph.node(n)).role == ROLE_INPUT],
-                         [o for o, _ in outputs])
+    return GeneratedCode(source, class_name, key_map, inputs, [o for o, _ in outputs])
 
 
 def _ctor_source(ctor, helpers: dict[str, str], node_id: str) -> str:
@@ -127,11 +130,7 @@ def _ctor_source(ctor, helpers: dict[str, str], node_id: str) -> str:
         name = f"nn.{cls.__name__}"
     else:
         name = cls.__name__
-        if name not in helpers:
-            try:
-                helpers[name] = textwrap.dedent(inspect.getsource(cls))
-            except (OSError, TypeError) as exc:
-                raise CodegenError(f"{node_id}: the source of {cls.__qualname__} is not available ({exc})") from None
+        _add_helper(cls, helpers, node_id)
     args = []
     for key, value in ctor.kwargs.items():
         text = repr(value)
@@ -143,6 +142,36 @@ def _ctor_source(ctor, helpers: dict[str, str], node_id: str) -> str:
             raise CodegenError(f"{node_id}: argument {key}={text} cannot be written as source")
         args.append(f"{key}={text}")
     return f"{name}({', '.join(args)})"
+
+
+def _add_helper(obj, helpers: dict[str, str], node_id: str) -> None:
+    """Copy ``obj``'s source, after the source of the module-level functions, classes,
+    constants and imports it uses, so the generated file needs nothing else."""
+    name = obj.__name__
+    if name in helpers:
+        return
+    try:
+        source = textwrap.dedent(inspect.getsource(obj))
+    except (OSError, TypeError) as exc:
+        raise CodegenError(f"{node_id}: the source of {obj.__qualname__} is not available ({exc})") from None
+    helpers[name] = ""  # claimed first, so mutual references terminate
+    scope = vars(sys.modules[obj.__module__]) if obj.__module__ in sys.modules else {}
+    used = {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)}
+    for ident in sorted(used - {"torch", "nn", name} - set(dir(builtins))):
+        if ident not in scope:
+            continue
+        value = scope[ident]
+        if inspect.ismodule(value):
+            line = f"import {value.__name__}" + ("" if value.__name__ == ident else f" as {ident}")
+            helpers.setdefault(f"import {ident}", line)
+        elif (inspect.isclass(value) or inspect.isfunction(value)) and value.__module__.split(".")[0] == "torch":
+            helpers.setdefault(f"import {ident}", f"from {value.__module__} import {value.__name__} as {ident}")
+        elif inspect.isclass(value) or inspect.isfunction(value):
+            _add_helper(value, helpers, node_id)
+        elif isinstance(value, (int, float, str, bool, tuple)) and ast.literal_eval(repr(value)) == value:
+            helpers.setdefault(f"const {ident}", f"{ident} = {value!r}")
+    del helpers[name]
+    helpers[name] = source  # after everything it uses
 
 
 def _render(class_name, title, weights_file, helpers, init_lines, inputs, body, outputs) -> str:
@@ -165,8 +194,16 @@ def _render(class_name, title, weights_file, helpers, init_lines, inputs, body, 
         "from torch import nn",
         "",
     ]
-    for src in helpers.values():
-        lines += ["", src.rstrip(), ""]
+    imports = [v for k, v in helpers.items() if k.startswith("import ")]
+    consts = [v for k, v in helpers.items() if k.startswith("const ")]
+    if imports:
+        at = lines.index("import torch")
+        lines[at:at] = sorted(imports) + [""]
+    if consts:
+        lines += consts + [""]
+    for key, src in helpers.items():
+        if not key.startswith(("import ", "const ")):
+            lines += ["", src.rstrip(), ""]
     lines += [
         "",
         f"class {class_name}(nn.Module):",

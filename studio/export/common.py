@@ -30,11 +30,12 @@ class Blocker:
 
 def preflight(graph: Graph, onnx: bool = True) -> list[Blocker]:
     """Everything that stops an export, found before any tracing starts."""
-    blockers = [Blocker(p.node, p.message) for p in analyze(graph).errors]
+    analysis = analyze(graph)
+    blockers = [Blocker(p.node, p.message) for p in analysis.build_errors]
     if onnx:
         for node in graph:
             spec = graph.spec(node)
-            if not spec.onnx_exportable:
+            if node.id in analysis.live and not spec.onnx_exportable:
                 why = spec.export_notes or "its layer type declares that it has no ONNX form"
                 blockers.append(Blocker(node.id, f"{spec.title} cannot be exported to ONNX: {why}"))
     return blockers
@@ -150,6 +151,6 @@ def _length_free(graph: Graph) -> set[str]:
     for node in fixed:
         trial = graph.copy()
         trial.node(node.id).params = {**node.params, "length": 0}
-        if not analyze(trial).errors:
+        if not analyze(trial).build_errors:
             free.add(node.id)
     return free

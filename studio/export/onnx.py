@@ -9,6 +9,7 @@ Only a model that passed is written, atomically.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import time
 import warnings
@@ -28,7 +29,7 @@ from studio.layers.spec import ROLE_INPUT, ROLE_OUTPUT
 DEFAULT_OPSET = 18
 OPSETS = range(13, 22)
 TOLERANCE = 1e-4
-EXPORTERS = ("legacy", "dynamo")
+EXPORTERS = ("auto", "legacy", "dynamo")
 
 Progress = Callable[[str, float], None]
 
@@ -52,7 +53,7 @@ class OnnxReport:
 
 
 def export_onnx(graph: Graph, path: str | Path, *, weights=None, module: GraphModule | None = None,
-                data: dict | None = None, opset: int = DEFAULT_OPSET, exporter: str = "legacy",
+                data: dict | None = None, opset: int = DEFAULT_OPSET, exporter: str = "auto",
                 tolerance: float = TOLERANCE, progress: Progress | None = None) -> OnnxReport:
     """Export ``graph`` to ``path`` and check it; raises :class:`ExportError` and writes
     nothing when the pre-flight, the export or the check fails."""
@@ -69,11 +70,25 @@ def export_onnx(graph: Graph, path: str | Path, *, weights=None, module: GraphMo
     sample = sample_inputs(module, data, graph)
     axes = dynamic_axes(module, graph)
     step("exporting", 0.3)
-    blob = onnx_bytes(module, sample.inputs, opset, axes, exporter)
+    used = "legacy" if exporter == "auto" else exporter
+    try:
+        blob = onnx_bytes(module, sample.inputs, opset, axes, used)
+    except ExportError as first:
+        if exporter != "auto":
+            raise
+        # The fast TorchScript-based exporter lacks some operators (complex STFT); the
+        # dynamo exporter has them but cannot keep such a length free, so only the batch varies.
+        step("exporting with the dynamo exporter", 0.35)
+        used, axes = "dynamo", {n: [0] for n in axes}
+        try:
+            blob = onnx_bytes(module, sample.inputs, opset, axes, used)
+        except ExportError as second:
+            raise ExportError(f"{first}; the dynamo exporter failed too: {second}") from None
     step("checking the file", 0.6)
     check_model(blob)
     step("comparing with onnxruntime", 0.75)
-    cases = [("data", sample.inputs), *sample.extra]
+    varies = any(1 in a for a in axes.values())
+    cases = [("data", sample.inputs), *[c for c in sample.extra if varies or "length" not in c[0]]]
     checks, worst = [], 0.0
     for name, xs in cases:
         diff = compare(module, blob, xs)
@@ -86,7 +101,7 @@ def export_onnx(graph: Graph, path: str | Path, *, weights=None, module: GraphMo
     step("writing", 0.95)
     atomic_write_bytes(path, blob)
     step("done", 1.0)
-    return OnnxReport(str(path), opset, exporter, len(blob), worst, checks, list(module.input_names),
+    return OnnxReport(str(path), opset, used, len(blob), worst, checks, list(module.input_names),
                       list(module.output_names), axes, sample.source, time.perf_counter() - started)
 
 
@@ -120,9 +135,10 @@ def _dynamo_bytes(module, inputs, opset, axes, names_in, names_out) -> bytes:
 
     # A named Dim on an LSTM's length silently fixes it; AUTO keeps it free.
     shapes = tuple({a: Dim.AUTO for a in axes[n]} for n in names_in)
-    program = torch.onnx.export(module, tuple(inputs), dynamo=True, opset_version=opset,
-                                input_names=names_in, output_names=names_out,
-                                dynamic_shapes=(shapes,), external_data=False, verbose=False)
+    with contextlib.redirect_stdout(io.StringIO()):  # keeps `studio export --json` output clean
+        program = torch.onnx.export(module, tuple(inputs), dynamo=True, opset_version=opset,
+                                    input_names=names_in, output_names=names_out,
+                                    dynamic_shapes=(shapes,), external_data=False, verbose=False)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "model.onnx"
         program.save(str(out), external_data=False)
@@ -198,10 +214,12 @@ def locate_difference(graph: Graph, module: GraphModule, inputs, opset: int, tol
 def _probe_graph(graph: Graph) -> tuple[Graph, dict[str, str]]:
     probe = graph.copy()
     names: dict[str, str] = {}
-    order, _ = graph.topological_order()
-    for node_id in order:
+    from studio.core.analysis import analyze
+
+    analysis = analyze(graph)
+    for node_id in analysis.order:
         node = graph.node(node_id)
-        if graph.spec(node).role in (ROLE_INPUT, ROLE_OUTPUT):
+        if node_id not in analysis.live or graph.spec(node).role in (ROLE_INPUT, ROLE_OUTPUT):
             continue
         for port in graph.output_ports(node):
             if port.kind != "tensor":

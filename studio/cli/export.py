@@ -1,0 +1,80 @@
+"""``studio export``: write a project's model as ONNX, PyTorch code, weights or TorchScript,
+checked against the app's own model before anything is written."""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+
+from studio.cli._output import emit_json, error, human_bytes
+from studio.core.errors import StudioError
+from studio.core.project import load
+
+NAME = "export"
+HELP = "export a project's model (ONNX, PyTorch code, weights, TorchScript), checked before it is written"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    from studio.export.formats import FORMATS
+
+    p.add_argument("project", help="project file (.json)")
+    p.add_argument("--format", required=True, choices=list(FORMATS), help="what to write")
+    p.add_argument("--out", required=True, help="output file (for pytorch, the .py; its .pt goes beside it)")
+    p.add_argument("--weights", default=None,
+                   help="run folder, .safetensors or state_dict/checkpoint file (default: random weights)")
+    p.add_argument("--opset", type=int, default=None, help="ONNX opset (default 18)")
+    p.add_argument("--exporter", choices=("auto", "legacy", "dynamo"), default="auto",
+                   help="ONNX exporter: auto (legacy, falling back to dynamo), legacy or dynamo")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+
+
+def run(args: argparse.Namespace) -> int:
+    from studio.export.errors import ExportError
+    from studio.export.formats import export_project
+    from studio.export.weights import WeightsError
+
+    try:
+        project = load(args.project)
+    except StudioError as exc:
+        return _fail(args, str(exc), 2)
+    if args.weights is None:
+        warning = "no --weights given: exporting randomly initialised weights"
+        if args.json:
+            emit_json({"type": "warning", "message": warning})
+        else:
+            error(f"warning: {warning}")
+
+    def progress(what: str, frac: float) -> None:
+        if args.json:
+            emit_json({"type": "progress", "step": what, "fraction": round(frac, 2)})
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            report = export_project(project, args.format, args.out, weights=args.weights, opset=args.opset,
+                                    exporter=args.exporter, progress=progress)
+    except WeightsError as exc:
+        return _fail(args, str(exc), 2)
+    except (ExportError, StudioError) as exc:
+        return _fail(args, str(exc), 1)
+    summary = {"type": "summary", "ok": True, "project": str(args.project), **report.to_json()}
+    if args.json:
+        emit_json(summary)
+    else:
+        files = getattr(report, "files", None) or [report.path]
+        print(f"wrote {', '.join(files)} ({human_bytes(report.size_bytes)})")
+        if args.format == "onnx":
+            print(f"opset {report.opset}, inputs {report.inputs}, outputs {report.outputs}, "
+                  f"dynamic axes {report.dynamic_axes}")
+        for c in report.checks:
+            print(f"  check on {c['case']}: max difference {c['max_diff']:.3g}")
+        if report.checks:
+            print(f"  checked on {report.sample}")
+    return 0
+
+
+def _fail(args, message: str, code: int) -> int:
+    if args.json:
+        emit_json({"type": "summary", "ok": False, "project": str(args.project), "message": message})
+    error(message)
+    return code

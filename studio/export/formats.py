@@ -1,0 +1,56 @@
+"""One entry point for every export format, shared by ``studio export`` and the dialog."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from studio.core.project import Project
+from studio.export.common import build_module
+from studio.export.errors import ExportError
+
+FORMATS = {
+    "onnx": ("ONNX model, checked with onnxruntime", ".onnx"),
+    "pytorch": ("Standalone PyTorch code (.py) and its weights (.pt)", ".py"),
+    "weights": ("Weights only: .safetensors, or a torch state_dict for .pt", ".safetensors"),
+    "torchscript": ("TorchScript program (torch.jit.load)", ".ts.pt"),
+    "program": ("torch.export program (torch.export.load)", ".pt2"),
+}
+
+
+def default_suffix(fmt: str) -> str:
+    return FORMATS[fmt][1]
+
+
+def export_project(project: Project, fmt: str, out: str | Path, *, weights=None, opset: int | None = None,
+                   exporter: str = "auto", progress: Callable[[str, float], None] | None = None):
+    """Export ``project`` as ``fmt`` to ``out``; returns the format's report (``.to_json()``)."""
+    from studio.export import pytorch
+    from studio.export.onnx import DEFAULT_OPSET, export_onnx
+
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    graph = project.graph
+    step = progress or (lambda what, frac: None)
+    step("building the model", 0.02)
+    if fmt == "onnx":
+        return export_onnx(graph, out, weights=weights, data=project.data, opset=opset or DEFAULT_OPSET,
+                           exporter=exporter, progress=progress)
+    if opset is not None:
+        raise ExportError("--opset applies to the onnx format only")
+    from studio.export.common import check_preflight
+
+    check_preflight(graph, onnx=False)
+    module = build_module(graph, weights)
+    step("exporting", 0.3)
+    if fmt == "pytorch":
+        report = pytorch.export_pytorch(graph, out, module=module, data=project.data,
+                                        title=project.name)
+    elif fmt == "weights":
+        report = pytorch.export_weights(graph, out, module=module)
+    elif fmt == "torchscript":
+        report = pytorch.export_torchscript(graph, out, module=module, data=project.data)
+    else:
+        report = pytorch.export_program(graph, out, module=module, data=project.data)
+    step("done", 1.0)
+    return report

@@ -1,0 +1,93 @@
+"""`studio export`: formats, --weights from a run folder, JSON lines, exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import onnxruntime as ort
+import torch
+
+from studio.cli import main
+from studio.core.project import load
+from studio.export.common import build_module
+from studio.export.weights import save_weights
+from studio.resources import template_path
+
+torch.set_num_threads(1)
+
+
+def _lines(capsys):
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def _run_folder(tmp_path, project):
+    module = build_module(project.graph)
+    with torch.no_grad():
+        for t in module.state_dict().values():
+            if t.is_floating_point():
+                t.mul_(1.5)
+    run = tmp_path / "runs" / "r1"
+    run.mkdir(parents=True)
+    save_weights(module.state_dict(), run / "weights.safetensors")
+    return run, module
+
+
+def test_onnx_with_run_weights_matches_the_trained_module(tmp_path, capsys):
+    project_path = template_path("cnn_digits")
+    run, module = _run_folder(tmp_path, load(project_path))
+    out = tmp_path / "m.onnx"
+    code = main(["export", str(project_path), "--weights", str(run), "--format", "onnx", "--out", str(out),
+                 "--opset", "17", "--json"])
+    lines = _lines(capsys)
+    assert code == 0
+    summary = lines[-1]
+    assert summary["type"] == "summary" and summary["ok"] and summary["opset"] == 17
+    assert summary["max_diff"] <= 1e-4 and summary["size_bytes"] == out.stat().st_size
+    assert not any(x["type"] == "warning" for x in lines)
+    x = torch.rand(3, 1, 8, 8)
+    (got,) = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"]).run(None, {"image": x.numpy()})
+    with torch.no_grad():
+        assert torch.allclose(torch.from_numpy(got), module(x), atol=1e-4)
+
+
+def test_without_weights_it_warns_and_still_exports(tmp_path, capsys):
+    out = tmp_path / "m.ts"
+    assert main(["export", str(template_path("lstm_sequence")), "--format", "torchscript", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "randomly initialised" in captured.err and "max difference" in captured.out
+    scripted = torch.jit.load(str(out))
+    assert scripted(torch.randn(2, 30, 1)).shape == (2, 4)
+
+
+def test_pytorch_format_writes_code_and_weights(tmp_path, capsys):
+    out = tmp_path / "net.py"
+    assert main(["export", str(template_path("cnn_digits")), "--format", "pytorch", "--out", str(out), "--json"]) == 0
+    summary = _lines(capsys)[-1]
+    assert summary["files"] == [str(out), str(tmp_path / "net.pt")] and summary["max_diff"] == 0.0
+
+
+def test_weights_that_do_not_fit_fail_with_the_reason(tmp_path, capsys):
+    run, _ = _run_folder(tmp_path, load(template_path("lstm_sequence")))
+    out = tmp_path / "m.onnx"
+    code = main(["export", str(template_path("cnn_digits")), "--weights", str(run), "--format", "onnx",
+                 "--out", str(out), "--json"])
+    assert code == 2
+    summary = _lines(capsys)[-1]
+    assert summary["ok"] is False and "does not fit this graph" in summary["message"]
+    assert not out.exists()
+
+
+def test_a_broken_graph_fails_with_exit_1_and_writes_nothing(tmp_path, capsys):
+    doc = json.loads(template_path("cnn_digits").read_text())
+    doc["edges"] = [e for e in doc["edges"] if e["to"] != "conv2.in"]
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(doc))
+    out = tmp_path / "m.onnx"
+    assert main(["export", str(broken), "--format", "onnx", "--out", str(out)]) == 1
+    assert "conv2: input in is not connected" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_an_unreadable_project_exits_2(tmp_path, capsys):
+    assert main(["export", str(tmp_path / "missing.json"), "--format", "onnx", "--out", str(tmp_path / "m.onnx")]) == 2
+    assert "no such file" in capsys.readouterr().err
