@@ -19,6 +19,7 @@ class DatasetEntry:
 
 
 _DATASETS: dict[str, DatasetEntry] = {}
+_LOADED = False
 
 
 def register_dataset(name: str, loader: Loader, description: str, builtin: bool = True) -> None:
@@ -28,7 +29,11 @@ def register_dataset(name: str, loader: Loader, description: str, builtin: bool 
 
 
 def _ensure_loaded() -> None:
-    if not _DATASETS:
+    # A flag, not "is the table empty": importing one dataset module directly registers it
+    # first, and the others must still load.
+    global _LOADED
+    if not _LOADED:
+        _LOADED = True
         import importlib
         import importlib.util
 
