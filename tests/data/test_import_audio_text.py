@@ -98,8 +98,9 @@ def test_text_pairs_fields_and_special_tokens(tmp_path):
     texts = {decode(s, vocab): decode(t, vocab) for s, t in zip(f["src"], f["tgt_out"])}
     assert texts["03/04/99"] == "1999-04-03" and texts["3rd of March 1999"] == "1999-03-03"
     short = f["src"][[decode(s, vocab) for s in f["src"]].index("03/04/99")]
-    assert (short[8:] == PAD).all()
+    assert (short[:-8] == PAD).all() and (short[-8:] != PAD).all()  # padded on the left
     assert info.inputs["src"] == {"kind": "tokens", "length": 17, "vocab": len(vocab)}
+    assert info.inputs["tgt_in"]["length"] == 0
 
 
 def test_text_pairs_bad_lines_are_skipped_with_line_numbers(tmp_path):

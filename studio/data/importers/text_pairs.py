@@ -4,7 +4,8 @@ Characters become token ids in one vocabulary shared by both sides. Reserved ids
 **0 = padding**, 1 = BOS (start of target), 2 = EOS (end of target), 3 = unknown; the
 characters follow, sorted. Fields:
 
-- ``src``     [N, Ls] the source characters, padded with 0;
+- ``src``     [N, Ls] the source characters, padded with 0 on the left, so the text ends
+  where an encoder stops and its final state has just read the last character;
 - ``tgt_in``  [N, Lt + 1] BOS then the target (what the decoder reads: teacher forcing);
 - ``tgt_out`` [N, Lt + 1] the target then EOS (what it must predict), padded with 0.
 
@@ -42,10 +43,11 @@ def decode(ids, vocab: list[str]) -> str:
     return "".join(out)
 
 
-def _pad(rows: list[list[int]], length: int) -> torch.Tensor:
+def _pad(rows: list[list[int]], length: int, left: bool = False) -> torch.Tensor:
     out = torch.full((len(rows), length), PAD, dtype=torch.long)
     for i, r in enumerate(rows):
-        out[i, : len(r)] = torch.tensor(r, dtype=torch.long)
+        start = length - len(r) if left else 0
+        out[i, start: start + len(r)] = torch.tensor(r, dtype=torch.long)
     return out
 
 
@@ -90,7 +92,7 @@ def load_text_pairs(seed: int = 0, val_split: float = 0.2, path: str | None = No
     tgt_ids = [encode(t, index) for _, t in pairs]
     ls, lt = max(map(len, src_ids)), max(map(len, tgt_ids)) + 1
     fields = {
-        "src": _pad(src_ids, ls),
+        "src": _pad(src_ids, ls, left=True),
         "tgt_in": _pad([[BOS] + t for t in tgt_ids], lt),
         "tgt_out": _pad([t + [EOS] for t in tgt_ids], lt),
     }
@@ -98,7 +100,8 @@ def load_text_pairs(seed: int = 0, val_split: float = 0.2, path: str | None = No
     info = DatasetInfo(
         "text_pairs", "seq2seq", f"Text pairs from {path.name}", classes=vocab,
         inputs={"src": {"kind": "tokens", "length": ls, "vocab": v},
-                "tgt_in": {"kind": "tokens", "length": lt, "vocab": v}},
+                # The decoder's input has no fixed length: greedy decoding feeds it step by step.
+                "tgt_in": {"kind": "tokens", "length": 0, "vocab": v}},
         extra={"path": str(path), "vocab": vocab, "pad": PAD, "bos": BOS, "eos": EOS, "unk": UNK,
                "target": "tgt_out"})
     return finish(TensorData(fields), info, skipped, seed, val_split)
