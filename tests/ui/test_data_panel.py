@@ -1,0 +1,152 @@
+"""The data panel: choose data, see it, use it; the project and the Input node follow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu
+
+from studio.core.project import load
+from studio.ui.document import Document
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "resources" / "templates"
+
+
+class BareWindow(QMainWindow):
+    """The contract a panel may rely on: ``document``, ``add_panel``, ``menu``."""
+
+    def __init__(self, project) -> None:
+        super().__init__()
+        self.document = Document(project, self)
+        self._menus: dict[str, QMenu] = {}
+
+    def add_panel(self, widget, title, area="right") -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setWidget(widget)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        return dock
+
+    def menu(self, title) -> QMenu:
+        return self._menus.setdefault(title, self.menuBar().addMenu(title))
+
+
+@pytest.fixture
+def bare(qtbot, registry):
+    project = load(TEMPLATES / "cnn_digits.json", registry)
+    window = BareWindow(project)
+    qtbot.addWidget(window)
+    from studio.ui import data_panel
+
+    panel = data_panel.install(window)
+    yield window, panel
+    window.document.undo_stack.setClean()  # a dirty stack signals into a deleted Document on teardown
+
+
+def _pets(root: Path) -> Path:
+    for c, value in (("cat", 40), ("dog", 220)):
+        for i in range(6):
+            (root / c).mkdir(parents=True, exist_ok=True)
+            Image.new("L", (12, 10), value).save(root / c / f"{i}.png")
+    (root / "dog" / "bad.png").write_text("no image")
+    return root
+
+
+def _choose(panel, name):
+    panel.source.setCurrentIndex(panel.source.findData(name))
+
+
+def test_importing_a_folder_updates_project_and_input_shape_in_one_undo_step(bare, qtbot, tmp_path):
+    window, panel = bare
+    doc = window.document
+    root = _pets(tmp_path / "pets")
+    _choose(panel, "image_folder")
+    panel.path.setText(str(root))
+    panel.options.setText('{"size": [10, 12]}')
+    panel.augment.setText('{"flip": true, "noise": 0.05}')
+    with qtbot.waitSignal(panel.applied, timeout=20000) as applied:
+        panel.use_button.click()
+    assert applied.args[0] == {"dataset": "image_folder", "path": str(root), "size": [10, 12],
+                               "augment": {"flip": True, "noise": 0.05}}
+    assert doc.project.data == applied.args[0]
+    image = doc.graph.node("image")
+    assert (image.params["channels"], image.params["height"], image.params["width"]) == (1, 10, 12)
+    assert doc.modified
+    # The preview shows what was loaded and what was left out.
+    assert "10 training" in panel.status.text() or "training" in panel.status.text()
+    assert panel.skipped.count() == 1 and "bad.png" in panel.skipped.item(0).text()
+    assert panel.tabs.tabText(2) == "Skipped (1)"
+    assert [r[0] for r in panel.balance.rows] == ["cat", "dog"]
+    assert len(panel.images.images) == len(panel.split.train)
+    assert panel.aug_stack.currentWidget() is panel.aug_images and len(panel.aug_images.images) == 16
+
+    doc.undo_stack.undo()  # data and shape come back together
+    assert doc.project.data == {"dataset": "digits"}
+    assert (image.params["height"], image.params["width"]) == (8, 8)
+    assert panel.source.currentData() == "digits" and panel.path.text() == ""
+    doc.undo_stack.redo()
+    assert doc.project.data["dataset"] == "image_folder" and image.params["height"] == 10
+
+
+def test_builtin_dataset_preview_and_use_without_shape(bare, qtbot):
+    window, panel = bare
+    _choose(panel, "digits")
+    panel.set_shape.setChecked(False)
+    with qtbot.waitSignal(panel.loaded, timeout=20000):
+        panel.preview_button.click()
+    assert panel.samples.currentWidget() is panel.images
+    assert len(panel.balance.rows) == 10 and sum(t + v for _, t, v in panel.balance.rows) == 1797
+    window.document.graph.set_params("image", {"height": 5})
+    with qtbot.waitSignal(panel.applied, timeout=5000):
+        panel.use_button.click()
+    assert window.document.graph.node("image").params["height"] == 5
+
+
+def test_broken_import_shows_the_message_and_leaves_the_project(bare, qtbot, tmp_path):
+    window, panel = bare
+    _choose(panel, "csv")
+    panel.path.setText(str(tmp_path / "missing.csv"))
+    with qtbot.waitSignal(panel.failed, timeout=20000) as failed:
+        panel.use_button.click()
+    assert "missing.csv does not exist" in failed.args[0]
+    assert "missing.csv" in panel.status.text()
+    assert window.document.project.data == {"dataset": "digits"} and not window.document.modified
+    panel.options.setText("{size: 3")
+    with qtbot.waitSignal(panel.failed, timeout=2000) as failed:
+        panel.preview_button.click()
+    assert "options: not valid JSON" in failed.args[0]
+
+
+def test_text_pairs_and_waveforms_preview(bare, qtbot, tmp_path):
+    window, panel = bare
+    pairs = tmp_path / "dates.tsv"
+    pairs.write_text("".join(f"{d} March 1999\t1999-03-{d:02d}\n" for d in range(1, 21)))
+    _choose(panel, "text_pairs")
+    panel.path.setText(str(pairs))
+    with qtbot.waitSignal(panel.loaded, timeout=20000):
+        panel.preview_button.click()
+    assert panel.samples.currentWidget() is panel.rows
+    cells = {panel.rows.item(r, 0).text(): panel.rows.item(r, 1).text() for r in range(panel.rows.rowCount())}
+    assert cells and all(v == f"1999-03-{int(k.split()[0]):02d}" for k, v in cells.items())
+    assert panel.balance.rows == []
+
+    _choose(panel, "speech_digits" if panel.source.findData("speech_digits") >= 0 else "waves")
+    panel.augment.setText('{"gain": 6}' if panel.source.currentData() == "speech_digits" else "")
+    with qtbot.waitSignal(panel.loaded, timeout=60000):
+        panel.preview_button.click()
+    if panel.source.currentData() == "speech_digits":
+        assert panel.samples.currentWidget() is panel.waves
+        assert panel.waves.curve.getData()[1] is not None and len(panel.waves.curve.getData()[1]) > 100
+        assert panel.aug_stack.currentWidget() is panel.aug_waves
+
+
+def test_installs_into_the_main_window(make_window):
+    from studio.ui import data_panel
+
+    window = make_window(load(TEMPLATES / "cnn_digits.json"))
+    panel = data_panel.install(window)
+    assert window.data_panel is panel
+    assert any(a.text() == "Choose data…" for a in window.menu("&Data").actions())
+    assert panel.source.currentData() == "digits"
