@@ -1,0 +1,54 @@
+"""Torch modules behind the audio layers (imported by their builders only).
+
+The code generator copies these classes into exported ``.py`` files, so they depend on
+torch alone.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+def mel_filterbank(sample_rate: int, n_fft: int, n_mels: int, f_min: float, f_max: float) -> torch.Tensor:
+    """Triangular filters on the HTK mel scale, ``[n_fft // 2 + 1, n_mels]``."""
+    def mel(f):
+        return 2595.0 * math.log10(1.0 + f / 700.0)
+
+    points = torch.linspace(mel(f_min), mel(f_max), n_mels + 2)
+    hz = 700.0 * (10 ** (points / 2595.0) - 1.0)
+    freqs = torch.linspace(0, sample_rate / 2, n_fft // 2 + 1)
+    lo, mid, hi = hz[:-2], hz[1:-1], hz[2:]
+    up = (freqs[:, None] - lo) / (mid - lo)
+    down = (hi - freqs[:, None]) / (hi - mid)
+    return torch.clamp(torch.minimum(up, down), min=0.0)
+
+
+class LogMel(nn.Module):
+    """Raw audio ``[B, S]`` to log-mel frames ``[B, T, n_mels]`` with ``torch.stft``.
+
+    With ``normalize``, each mel band's mean over the utterance is subtracted (cepstral
+    mean normalisation), which removes the recording's overall colour and loudness.
+    """
+
+    def __init__(self, sample_rate: int = 8000, n_fft: int = 256, hop_length: int = 80, n_mels: int = 40,
+                 f_min: float = 20.0, f_max: float = 0.0, normalize: bool = True) -> None:
+        super().__init__()
+        self.n_fft = n_fft
+        self.hop_length = hop_length
+        self.normalize = normalize
+        top = f_max if f_max > 0 else sample_rate / 2
+        # Not persistent: derived from the parameters, so they stay out of saved weights.
+        self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
+        self.register_buffer("filters", mel_filterbank(sample_rate, n_fft, n_mels, f_min, top), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        spec = torch.stft(x, self.n_fft, self.hop_length, window=self.window, center=True,
+                          pad_mode="constant", return_complex=True)
+        power = spec.real ** 2 + spec.imag ** 2  # [B, F, T]
+        out = torch.log(power.transpose(1, 2) @ self.filters + 1e-6)
+        if self.normalize:
+            out = out - out.mean(dim=1, keepdim=True)
+        return out
