@@ -39,6 +39,9 @@ def class_balance(split: DataSplit, field: str = "y") -> list[tuple[str, int, in
     boxes_field = split.info.extra.get("boxes_field")
     counts = []
     for part in (split.train, split.val):
+        if len(part) == 0:
+            counts.append([0] * len(classes))
+            continue
         y = _labels(part, boxes_field or field)
         if y is None:
             return None

@@ -108,3 +108,13 @@ def test_bad_size_option(tmp_path):
     root = _folder(tmp_path / "pets", per_class=1)
     with pytest.raises(DataError, match="size"):
         load_data({"dataset": "image_folder", "path": str(root), "size": [0, "a"]})
+
+
+def test_auto_reads_lazily_only_above_the_memory_limit(tmp_path, monkeypatch):
+    from studio.data.importers import _common
+
+    root = _folder(tmp_path / "pets", per_class=3)
+    cfg = {"dataset": "image_folder", "path": str(root)}
+    assert not isinstance(load_data(cfg).train, LazyData)
+    monkeypatch.setattr(_common, "MEMORY_LIMIT_MB", 6 * 30 * 4 / 2**20 - 1e-9)  # one float short of the set
+    assert isinstance(load_data(cfg).train, LazyData)

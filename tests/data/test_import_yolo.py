@@ -65,3 +65,13 @@ def test_missing_images_folder_and_unknown_class_names(tmp_path):
     with pytest.raises(DataError, match="uses class 3|use class 3"):
         load_data({"dataset": "yolo", "path": str(root), "classes": ["a", "b"]})
     assert torch.is_tensor(load_data({"dataset": "yolo", "path": str(root)}, val_split=0.0).train.fields["boxes"])
+
+
+def test_class_balance_counts_boxes_without_decoding_lazy_images(tmp_path):
+    from studio.data.preview import class_balance
+
+    root = _set(tmp_path / "det", {"a": "0 0.5 0.5 0.2 0.2\n1 0.2 0.2 0.1 0.1\n", "b": "1 0.3 0.3 0.1 0.1\n"})
+    split = load_data({"dataset": "yolo", "path": str(root), "lazy": True}, val_split=0.0)
+    for img in (root / "images").iterdir():
+        img.unlink()  # counting must not need the pixels
+    assert class_balance(split) == [("0", 1, 0), ("1", 2, 0)]

@@ -128,10 +128,10 @@ class LazyData(torch.utils.data.Dataset):
         return state
 
 
-def use_lazy(option: Any, n: int, bytes_per_item: int, limit_mb: float = MEMORY_LIMIT_MB) -> bool:
+def use_lazy(option: Any, n: int, bytes_per_item: int, limit_mb: float | None = None) -> bool:
     """``lazy`` may be true, false or "auto" (lazy when the decoded set would pass the limit)."""
     if option == "auto" or option is None:
-        return n * bytes_per_item > limit_mb * 2**20
+        return n * bytes_per_item > (MEMORY_LIMIT_MB if limit_mb is None else limit_mb) * 2**20
     return bool_option(option, "lazy")
 
 
@@ -172,4 +172,11 @@ def labels_of(split_part: Any, field: str = "y") -> torch.Tensor | None:
         labels = [it[1] for it in split_part.items]
         if all(isinstance(v, int) for v in labels):
             return torch.tensor(labels, dtype=torch.long)
+        if all(isinstance(v, list) for v in labels):  # detection: the boxes of each image
+            most = max(1, max(len(v) for v in labels))
+            out = torch.full((len(labels), most, 5), -1.0)
+            for i, boxes in enumerate(labels):
+                if boxes:
+                    out[i, : len(boxes)] = torch.tensor(boxes)
+            return out
     return None
