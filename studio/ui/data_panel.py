@@ -333,17 +333,11 @@ class DataPanel(QWidget):
         field, spec = next(iter(info.inputs.items()))
         boxes_field = info.extra.get("boxes_field", "")
         if spec.get("kind") == "image":
-            n = len(small[field])
-            x = small[field].new_zeros((2 * n,) + tuple(small[field].shape[1:]))
-            x[0::2], x[1::2] = small[field], out[field]
-            boxes = None
-            if boxes_field in small:
-                boxes = small[boxes_field].new_zeros((2 * n,) + tuple(small[boxes_field].shape[1:]))
-                boxes[0::2], boxes[1::2] = small[boxes_field], out[boxes_field]
-            self.aug_images.set_images(x, ["original", "augmented"] * n, boxes, info.classes)
+            self.aug_images.set_pairs(small[field], out[field], small.get(boxes_field), out.get(boxes_field),
+                                      info.classes)
             self.aug_stack.setCurrentWidget(self.aug_images)
         elif spec.get("kind") == "waveform":
-            self.aug_waves.set_waves(out[field], self._captions(small, info), spec.get("sample_rate", 0))
+            self.aug_waves.set_waves(out[field], self._captions(small, info), spec.get("sample_rate", 0), small[field])
             self.aug_stack.setCurrentWidget(self.aug_waves)
 
     # ---- using the data -------------------------------------------------------------

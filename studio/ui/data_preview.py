@@ -45,6 +45,7 @@ class ImageGrid(QWidget):
         self.captions: list[str] = []
         self.boxes: list[list[tuple[int, float, float, float, float]]] = []
         self.class_names: list[str] = []
+        self.pairs = False
         self.setMinimumSize(200, 160)
 
     def set_images(self, x: torch.Tensor, captions: list[str], boxes: torch.Tensor | None = None,
@@ -53,10 +54,19 @@ class ImageGrid(QWidget):
         self.captions = captions
         self.class_names = class_names or []
         self.boxes = []
+        self.pairs = False
         if boxes is not None:
             for b in boxes:
                 self.boxes.append([tuple(r) for r in b.tolist() if r[0] >= 0])
         self.update()
+
+    def set_pairs(self, before: torch.Tensor, after: torch.Tensor, boxes_before=None, boxes_after=None,
+                  class_names: list[str] | None = None) -> None:
+        """Each original beside its augmented version."""
+        x = torch.stack([before, after], 1).flatten(0, 1)
+        boxes = None if boxes_before is None else torch.stack([boxes_before, boxes_after], 1).flatten(0, 1)
+        self.set_images(x, ["original", "augmented"] * len(before), boxes, class_names)
+        self.pairs = True
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
         p = QPainter(self)
@@ -66,6 +76,8 @@ class ImageGrid(QWidget):
             p.end()
             return
         cols = max(1, int((n * self.width() / max(self.height(), 1)) ** 0.5 + 0.5))
+        if self.pairs:  # keep each original and its augmented version on one row
+            cols = max(2, cols + cols % 2)
         rows = -(-n // cols)
         cw, ch = self.width() / cols, self.height() / rows
         text_h = 14
@@ -102,6 +114,7 @@ class WaveView(QWidget):
         import pyqtgraph as pg
 
         self.waves = torch.zeros(0, 1)
+        self.reference: torch.Tensor | None = None
         self.captions: list[str] = []
         self.sample_rate = 0
         self.picker = QSpinBox()
@@ -114,6 +127,7 @@ class WaveView(QWidget):
         self.wave_plot = pg.PlotWidget()
         self.wave_plot.setMenuEnabled(False)
         self.wave_plot.setLabel("bottom", "time", "s")
+        self.reference_curve = self.wave_plot.plot(pen=pg.mkPen("#888888", width=1))
         self.curve = self.wave_plot.plot(pen=pg.mkPen("#4363d8", width=1))
         self.curve.setDownsampling(auto=True, method="peak")
         self.spec_plot = pg.PlotWidget()
@@ -128,8 +142,11 @@ class WaveView(QWidget):
         lay.addWidget(self.wave_plot, 1)
         lay.addWidget(self.spec_plot, 1)
 
-    def set_waves(self, waves: torch.Tensor, captions: list[str], sample_rate: int) -> None:
+    def set_waves(self, waves: torch.Tensor, captions: list[str], sample_rate: int,
+                  reference: torch.Tensor | None = None) -> None:
+        """``reference`` (e.g. the waves before augmentation) is drawn in grey underneath."""
         self.waves, self.captions, self.sample_rate = waves.detach().float().cpu(), captions, int(sample_rate or 0)
+        self.reference = None if reference is None else reference.detach().float().cpu()
         self.picker.setRange(0, max(0, len(waves) - 1))
         self.show_sample(self.picker.value())
 
@@ -141,6 +158,8 @@ class WaveView(QWidget):
         rate = self.sample_rate or 1
         t = torch.arange(len(wave)) / rate
         self.curve.setData(t.numpy(), wave.numpy())
+        ref = self.reference[i].flatten().numpy() if self.reference is not None else []
+        self.reference_curve.setData(t.numpy()[: len(ref)], ref)
         spec = spectrogram(wave)
         self.spec_image.setImage(spec.numpy(), levels=(float(spec.max()) - 80, float(spec.max())))
         duration, top = len(wave) / rate, (rate / 2 if self.sample_rate else spec.shape[0])
