@@ -1,0 +1,56 @@
+"""``studio import``: turn an ONNX model into an editable project with its weights."""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+
+from studio.cli._output import emit_json, error
+
+NAME = "import"
+HELP = "import an ONNX model as an editable project (weights saved beside it as safetensors)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help="ONNX file (.onnx)")
+    p.add_argument("--out", required=True, help="project file to write (.json)")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+
+
+def run(args: argparse.Namespace) -> int:
+    from studio.core.errors import StudioError
+    from studio.export.errors import ImportModelError
+    from studio.export.onnx_import import import_onnx, read_model
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            read_model(args.model)
+    except ImportModelError as exc:
+        return _fail(args, str(exc), 2)
+    try:
+        result = import_onnx(args.model)
+        project_path, weights_path = result.save(args.out)
+    except (ImportModelError, StudioError) as exc:
+        return _fail(args, str(exc), 1)
+    graph = result.project.graph
+    if args.json:
+        for node in graph.nodes:
+            emit_json({"type": "node", "id": node.id, "layer": node.type,
+                       "weights": sorted(k.split(".", 2)[2] for k in result.state if k.split(".")[1] == node.id)})
+        emit_json({"type": "summary", "ok": True, "model": str(args.model), "project": str(project_path),
+                   "weights": str(weights_path), "nodes": len(graph), "edges": len(graph.edges),
+                   "tensors": len(result.state), "folded": result.folded})
+    else:
+        print(f"wrote {project_path} ({len(graph)} nodes) and {weights_path} ({len(result.state)} tensors)")
+        if result.folded:
+            print("folded shape computations: " + ", ".join(f"{k} x{v}" for k, v in sorted(result.folded.items())))
+        print(f"train or export it with --weights {weights_path}")
+    return 0
+
+
+def _fail(args, message: str, code: int) -> int:
+    if args.json:
+        emit_json({"type": "summary", "ok": False, "model": str(args.model), "message": message})
+    error(message)
+    return code

@@ -1,0 +1,328 @@
+"""ONNX import: an ONNX graph becomes an editable Layer Studio graph with its weights.
+
+Operators are mapped onto registry layers (:mod:`studio.export.onnx_ops`); initializers
+become the compiled module's weights (``layers.<node>.<param>``). The operators that
+only compute shapes for a Reshape or an LSTM's zero state are folded into parameters.
+An operator with no mapping is never dropped: the import is refused with the list of
+such operators by name and count. Nothing in the file is executed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from studio.core.analysis import analyze
+from studio.core.graph import NODE_ID, Graph
+from studio.core.layout import apply_layout
+from studio.core.project import Project
+from studio.export.errors import ImportModelError
+from studio.export.onnx_ops import DATA_INPUTS, HANDLERS, Unmapped, Val
+
+MAX_BYTES = 2 * 1024**3
+
+
+@dataclass
+class ImportResult:
+    project: Project
+    state: dict[str, torch.Tensor]
+    folded: dict[str, int] = field(default_factory=dict)  # shape-only operators folded away, by type
+
+    def weights_path(self, project_path: str | Path) -> Path:
+        p = Path(project_path)
+        return p.with_name(p.stem + ".weights.safetensors")
+
+    def save(self, project_path: str | Path) -> tuple[Path, Path]:
+        """Write the project and its weights (``<name>.weights.safetensors`` beside it)."""
+        from studio.export.weights import save_weights
+
+        weights = save_weights(self.state, self.weights_path(project_path))
+        return self.project.save(project_path), weights
+
+
+def read_model(path: str | Path):
+    """Parse and validate an ONNX file; raises :class:`ImportModelError` naming the file."""
+    import onnx
+    from google.protobuf.message import DecodeError
+
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise ImportModelError(f"{path}: {size} bytes is larger than Layer Studio imports")
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ImportModelError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ImportModelError(f"{path}: is a folder, not an ONNX file") from None
+    try:
+        model = onnx.load_from_string(raw)
+    except (DecodeError, ValueError, RuntimeError) as exc:
+        raise ImportModelError(f"{path}: not a valid ONNX file; it may be truncated or corrupt ({exc})") from None
+    if not model.ir_version or not model.graph.node:
+        raise ImportModelError(f"{path}: holds no ONNX graph; it may be truncated or not an ONNX file")
+    for t in model.graph.initializer:
+        if t.data_location == onnx.TensorProto.EXTERNAL:
+            raise ImportModelError(f"{path}: weight {t.name} lives in an external data file; "
+                                   "export the model as one self-contained file")
+    try:
+        onnx.checker.check_model(model)
+    except Exception as exc:
+        raise ImportModelError(f"{path}: the ONNX checker rejects this model: {exc}") from None
+    return model
+
+
+def import_onnx(path: str | Path, registry=None) -> ImportResult:
+    import onnx
+    from onnx import numpy_helper
+
+    path = Path(path)
+    model = read_model(path)
+    try:
+        model = onnx.shape_inference.infer_shapes(model, data_prop=True)
+    except Exception:  # shapes help with Reshape only; go on without them
+        pass
+    graph = Graph(registry)
+    ctx = _Context(graph, path.name)
+    g = model.graph
+    for t in g.initializer:
+        ctx.consts[t.name] = numpy_helper.to_array(t)
+    for vi in [*g.value_info, *g.input, *g.output]:
+        ctx.shapes[vi.name] = _dims(vi)
+    for node in g.node:
+        for out in node.output:
+            ctx.producers[out] = node
+        for i in node.input:
+            ctx.consumers[i] += 1
+        if node.op_type == "Constant":
+            ctx.consts[node.output[0]] = _constant(node)
+        elif node.op_type == "Identity" and node.input[0] in ctx.consts:  # exporters dedupe equal weights so
+            ctx.consts[node.output[0]] = ctx.consts[node.input[0]]
+    for vi in g.input:
+        if vi.name not in ctx.consts:
+            ctx.add_input(vi.name, vi)
+    needed = _needed(g, ctx)
+    unmapped: Counter = Counter()
+    folded: Counter = Counter()
+    for node in g.node:
+        if node.op_type == "Constant":
+            continue
+        if id(node) not in needed:
+            folded[node.op_type] += 1
+            continue
+        if any(i in ctx.broken for i in node.input if i):
+            ctx.broken.update(node.output)
+            if node.op_type not in HANDLERS:
+                unmapped[(node.op_type, "no Layer Studio layer")] += 1
+            continue
+        handler = HANDLERS.get(node.op_type)
+        try:
+            if handler is None:
+                raise Unmapped("no Layer Studio layer")
+            from onnx import helper
+
+            attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+            outs = handler(ctx, node, attrs)
+        except Unmapped as exc:
+            unmapped[(node.op_type, str(exc))] += 1
+            ctx.broken.update(node.output)
+            continue
+        for name, val in zip(node.output, outs):
+            ctx.values[name] = val
+    if unmapped:
+        items = ", ".join(f"{op} x{n} ({why})" for (op, why), n in sorted(unmapped.items()))
+        raise ImportModelError(f"{path}: cannot import: {sum(unmapped.values())} operator(s) have no mapping "
+                               f"onto Layer Studio layers: {items}")
+    for vi in g.output:
+        ctx.add_output(vi.name)
+    problems = analyze(graph).build_errors
+    if problems:
+        raise ImportModelError(f"{path}: the imported graph has problems: " + "; ".join(map(str, problems)))
+    apply_layout(graph)
+    project = Project(graph, name=model.graph.name or path.stem,
+                      description=f"Imported from {path.name} ({model.producer_name or 'unknown producer'}, "
+                                  f"opset {max((o.version for o in model.opset_import), default=0)}).")
+    _check_weights(graph, ctx.state, path)
+    return ImportResult(project, ctx.state, dict(folded))
+
+
+def _check_weights(graph: Graph, state: dict, path: Path) -> None:
+    from studio.compile.module import compile_graph
+    from studio.export.weights import WeightsError, load_into
+
+    try:
+        load_into(compile_graph(graph), state, f"{path.name}'s weights")
+    except WeightsError as exc:
+        raise ImportModelError(str(exc)) from None
+
+
+def _needed(g, ctx) -> set[int]:
+    """Nodes on a data path to an output; the rest compute shapes, indices or zero states."""
+    needed: set[int] = set()
+    stack = [o.name for o in g.output]
+    seen: set[str] = set()
+    while stack:
+        name = stack.pop()
+        if name in seen or name not in ctx.producers:
+            continue
+        seen.add(name)
+        node = ctx.producers[name]
+        if node.op_type == "Constant":
+            continue
+        needed.add(id(node))
+        picks = DATA_INPUTS.get(node.op_type, range(len(node.input)))
+        stack += [node.input[i] for i in picks if i < len(node.input) and node.input[i]]
+    return needed
+
+
+def _dims(vi) -> list | None:
+    t = vi.type.tensor_type
+    if not t.HasField("shape"):
+        return None
+    return [d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in t.shape.dim]
+
+
+def _constant(node) -> np.ndarray:
+    from onnx import helper, numpy_helper
+
+    for a in node.attribute:
+        value = helper.get_attribute_value(a)
+        if a.name == "value":
+            return numpy_helper.to_array(value)
+        if a.name in ("value_int", "value_ints", "value_float", "value_floats"):
+            return np.array(value)
+    return np.array([])
+
+
+class _Context:
+    """What the operator functions see: values, constants, shapes, and the graph being built."""
+
+    def __init__(self, graph: Graph, filename: str) -> None:
+        self.graph = graph
+        self.filename = filename
+        self.values: dict[str, Val] = {}
+        self.consts: dict[str, np.ndarray] = {}
+        self.shapes: dict[str, list | None] = {}
+        self.producers: dict = {}
+        self.consumers: Counter = Counter()
+        self.state: dict[str, torch.Tensor] = {}
+        self.broken: set[str] = set()
+        self.biasless: dict[str, str] = {}  # Linear node from a MatMul -> its ONNX output
+
+    def data(self, name: str) -> Val:
+        if name not in self.values:
+            raise Unmapped(f"its input {name} is not a tensor the graph computes")
+        return self.values[name]
+
+    def is_const(self, name: str) -> bool:
+        return name in self.consts
+
+    def const(self, name: str) -> np.ndarray:
+        if name not in self.consts:
+            raise Unmapped(f"{name} is computed at run time, not a stored weight")
+        return self.consts[name]
+
+    def is_zeros(self, name: str) -> bool:
+        if name in self.consts:
+            return not np.any(self.consts[name])
+        node = self.producers.get(name)
+        if node is None or node.op_type != "ConstantOfShape":
+            return False
+        fill = _constant(node)
+        return fill.size == 0 or not np.any(fill)
+
+    def dims(self, name: str) -> list | None:
+        return self.shapes.get(name)
+
+    def rank(self, name: str) -> int:
+        dims = self.shapes.get(name)
+        if dims is not None:
+            return len(dims)
+        val = self.values.get(name)
+        if val is not None and val.rank is not None:
+            return val.rank
+        raise Unmapped(f"the rank of {name} is unknown")
+
+    def new_id(self, onnx_name: str, op_type: str) -> str:
+        parts = [p for p in onnx_name.strip("/").split("/") if p]
+        if parts and parts[-1].split("_")[0] == op_type:
+            parts = parts[:-1] if len(parts) > 1 else [parts[-1].lower()]
+        base = re.sub(r"[^A-Za-z0-9_]", "_", "_".join(parts)).strip("_")[:56] or op_type.lower()
+        if not re.match(r"[A-Za-z_]", base):
+            base = "n_" + base
+        node_id, i = base, 1
+        while node_id in self.graph:
+            i += 1
+            node_id = f"{base}_{i}"
+        return node_id
+
+    def layer(self, node, type_id: str, params: dict, inputs: list[Val], weights: dict | None = None,
+              port: str = "out") -> list[Val]:
+        for v in inputs:
+            if v.view != "plain":
+                raise Unmapped(f"its input is in a layout ({v.view}) that {type_id} does not take")
+        node_id = self.new_id(node.name or node.output[0], node.op_type)
+        try:
+            self.graph.add_node(type_id, params, node_id=node_id)
+        except Exception as exc:
+            raise Unmapped(f"{type_id} refuses its parameters: {exc}") from None
+        ports = self.graph.input_ports(node_id)
+        for v, p in zip(inputs, ports):
+            self.graph.connect(v.node, v.port, node_id, p.name)
+        for key, value in (weights or {}).items():
+            self.state[f"layers.{node_id}.{key}"] = value
+        if node.op_type == "MatMul":
+            self.biasless[node_id] = node.output[0]
+        return [Val(node_id, port)]
+
+    def fold_bias(self, v: Val, bias: np.ndarray) -> bool:
+        """Fold a constant added after a MatMul into that Linear's bias."""
+        out = self.biasless.get(v.node)
+        if out is None or self.consumers[out] != 1:
+            return False
+        n = self.graph.node(v.node).params["out_features"]
+        if bias.size != n:
+            return False
+        self.graph.set_params(v.node, {"bias": True})
+        self.state[f"layers.{v.node}.bias"] = torch.from_numpy(np.array(bias.reshape(-1), copy=True))
+        del self.biasless[v.node]
+        return True
+
+    def add_input(self, name: str, vi) -> None:
+        dims = _dims(vi) or []
+        elem = vi.type.tensor_type.elem_type
+        integer = elem in (6, 7)  # INT32, INT64
+        length = lambda d: d if isinstance(d, int) and d > 0 else 0  # noqa: E731
+        if len(dims) == 4 and not integer:
+            params = {"kind": "image", "channels": dims[1], "height": dims[2], "width": dims[3]}
+        elif len(dims) == 3 and not integer:
+            params = {"kind": "sequence", "length": length(dims[1]), "features": dims[2]}
+        elif len(dims) == 2 and integer:
+            params = {"kind": "tokens", "length": length(dims[1])}
+        elif len(dims) == 2:
+            params = {"kind": "vector", "features": dims[1]}
+        else:
+            raise ImportModelError(f"{self.filename}: input {name} has shape {dims}; Layer Studio inputs are "
+                                   "images [B, C, H, W], sequences [B, T, F], vectors [B, F] or token ids [B, T]")
+        if any(not isinstance(v, int) for k, v in params.items() if k != "kind"):
+            raise ImportModelError(f"{self.filename}: input {name} needs fixed sizes except batch and length, got {dims}")
+        node_id = name if NODE_ID.match(name) and name not in self.graph else self.new_id(name, "input")
+        params["field"] = node_id
+        self.graph.add_node("Input", params, node_id=node_id)
+        self.values[name] = Val(node_id, "out", "plain", len(dims))
+
+    def add_output(self, name: str) -> None:
+        v = self.values.get(name)
+        if v is None:
+            raise ImportModelError(f"{self.filename}: output {name} is not computed by any mapped operator")
+        if v.view != "plain":
+            raise ImportModelError(f"{self.filename}: output {name} is a recurrent state or time-major "
+                                   "sequence; Layer Studio outputs are batch-first tensors")
+        node_id = name if NODE_ID.match(name) and name not in self.graph else self.new_id(name, "output")
+        self.graph.add_node("Output", {}, node_id=node_id)
+        self.graph.connect(v.node, v.port, node_id, "in")
