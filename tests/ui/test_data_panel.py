@@ -150,3 +150,50 @@ def test_installs_into_the_main_window(make_window):
     assert window.data_panel is panel
     assert any(a.text() == "Choose data…" for a in window.menu("&Data").actions())
     assert panel.source.currentData() == "digits"
+
+
+def _slow_dataset(monkeypatch):
+    """A dataset that takes a while, like a big folder on a slow disk; registered for one test."""
+    import time
+
+    from studio.data import dataset_names, registry
+    from studio.data.builtin.digits import load_digits_split
+
+    def slow(seed=0, val_split=0.2):
+        time.sleep(1.0)
+        split = load_digits_split(seed, val_split, classes=[0, 1])
+        split.info.name = "slow"
+        return split
+
+    dataset_names()  # the built-ins first, so this one is an addition
+    monkeypatch.setitem(registry._DATASETS, "slow_digits_for_test",
+                        registry.DatasetEntry("slow_digits_for_test", slow, "digits, slowly"))
+
+
+def test_loading_runs_beside_the_ui_and_the_newest_choice_wins(qtbot, registry, monkeypatch):
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    from studio.ui import data_panel
+
+    _slow_dataset(monkeypatch)
+    window = BareWindow(load(TEMPLATES / "cnn_digits.json", registry))
+    qtbot.addWidget(window)
+    panel = data_panel.install(window)
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start(20)
+    _choose(panel, "slow_digits_for_test")
+    started = time.perf_counter()
+    panel.load()
+    assert time.perf_counter() - started < 0.5
+    _choose(panel, "digits")
+    with qtbot.waitSignal(panel.loaded, timeout=20000) as first:
+        panel.load()
+    assert first.args[0].info.name == "digits"
+    qtbot.wait(1500)  # the slow request finishes now and must be ignored
+    timer.stop()
+    assert panel.split.info.name == "digits" and len(panel.balance.rows) == 10
+    assert len(ticks) > 30 and max(b - a for a, b in zip(ticks, ticks[1:])) < 0.5
