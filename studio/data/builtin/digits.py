@@ -8,7 +8,8 @@ from studio.data.base import DatasetInfo, DataSplit, TensorData, split_indices
 from studio.data.registry import register_dataset
 
 
-def load_digits_split(seed: int = 0, val_split: float = 0.2, classes: list[int] | None = None) -> DataSplit:
+def load_digits_split(seed: int = 0, val_split: float = 0.2, classes: list[int] | None = None,
+                      per_class: int = 0) -> DataSplit:
     from sklearn.datasets import load_digits
 
     d = load_digits()
@@ -22,6 +23,8 @@ def load_digits_split(seed: int = 0, val_split: float = 0.2, classes: list[int] 
     data = TensorData({"x": x, "y": y})
     tr, va = split_indices(len(data), val_split, seed)
     names = [str(c) for c in (classes if classes is not None else range(10))]
+    if per_class > 0:  # a few-shot training set (for fine-tuning); validation stays whole
+        tr = torch.cat([tr[y[tr] == c][:per_class] for c in range(len(names))]).sort().values
     info = DatasetInfo("digits", "classification", "8x8 grey images of handwritten digits",
                        classes=names, inputs={"x": {"kind": "image", "channels": 1, "height": 8, "width": 8}})
     return DataSplit(data.subset(tr), data.subset(va), info)
