@@ -268,6 +268,7 @@ class Trainer:
                 fn(self, b - 1, value, size)
         train_seconds = spent + time.perf_counter() - t0
         loss_sum, count = self._reduce(loss_sum, count)
+        self._sync_buffers()
         self._end_epoch(loss_sum / max(count, 1), count, train_seconds, time.perf_counter() - t0 + spent)
         return None
 
@@ -279,6 +280,16 @@ class Trainer:
         t = torch.tensor([loss_sum, float(count)], dtype=torch.float64)
         dist.all_reduce(t)
         return float(t[0]), int(t[1])
+
+    def _sync_buffers(self) -> None:
+        """Each rank updates its own BatchNorm statistics; validate (and save) rank 0's
+        everywhere, so every rank scores, schedules and stops alike."""
+        if self.dist is None or self.dist.world <= 1:
+            return
+        import torch.distributed as dist
+
+        for buf in self.model.buffers():
+            dist.broadcast(buf, 0)
 
     def _end_epoch(self, train_loss: float, count: int, train_seconds: float, seconds: float) -> None:
         t_val = time.perf_counter()

@@ -1,0 +1,139 @@
+"""``studio train PROJECT``: train from the command line (also under ``torchrun``)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+
+from studio.cli._output import emit_json, error
+from studio.core.errors import StudioError
+
+NAME = "train"
+HELP = "train a project and keep the run (weights, checkpoints, metrics); works under torchrun"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project", help="project file (.json)")
+    p.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:N, mps or xla (default: the project's)")
+    p.add_argument("--epochs", type=_positive, default=None, help="number of epochs (default: the project's)")
+    p.add_argument("--batch-size", type=_positive, default=None, help="batch size (default: the project's)")
+    p.add_argument("--out", default=None, metavar="RUNDIR", help="run folder (default: <project dir>/runs/<new>)")
+    p.add_argument("--resume", default=None, metavar="RUNDIR", help="continue the run in RUNDIR from its last checkpoint")
+    p.add_argument("--json", action="store_true", help="one JSON object per line: each epoch, then a summary")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+class _Printer:
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+
+    def on_train_start(self, trainer) -> None:
+        if trainer.rank == 0 and not self.as_json:
+            where = trainer.run.path if trainer.run else "(not saved)"
+            print(f"training on {trainer.device} for {trainer.settings['epochs']} epoch(s); run: {where}", flush=True)
+
+    def on_train_epoch_end(self, trainer, record: dict) -> None:
+        if trainer.rank != 0:
+            return
+        if self.as_json:
+            emit_json({"type": "epoch", **{k: record[k] for k in (
+                "epoch", "train_loss", "val_loss", "metrics", "samples_per_s", "seconds", "lr")}})
+            return
+        val = f"  val {record['val_loss']:.4f}" if record["val_loss"] is not None else ""
+        metrics = "".join(f"  {k} {v:.4f}" for k, v in record["metrics"].items() if v is not None)
+        print(f"epoch {record['epoch']}/{trainer.settings['epochs']}  loss {record['train_loss']:.4f}{val}{metrics}"
+              f"  {record['samples_per_s'] or 0:.0f} samples/s  {record['seconds']:.1f} s  lr {record['lr']:.3g}",
+              flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    from studio.core.project import load
+    from studio.training import Control, TrainingError, prepare
+    from studio.training.devices import DeviceError
+    from studio.training.distributed import from_env, shutdown
+
+    rank = from_env().rank if from_env() else 0
+    say = (lambda obj: emit_json(obj)) if args.json and rank == 0 else (lambda obj: None)
+
+    def fail(code: int, message: str) -> int:
+        say({"type": "error", "message": message})
+        if rank == 0:
+            error(message)
+        return code
+
+    try:
+        project = load(args.project)
+    except StudioError as exc:
+        return fail(2, str(exc))
+    device = args.device or project.training.get("device", "auto")
+    control = Control()
+    started = time.perf_counter()
+    try:
+        trainer = prepare(project, epochs=args.epochs, batch_size=args.batch_size, device=device,
+                          run_dir=args.out, resume=args.resume, control=control,
+                          callbacks=[_Printer(args.json)])
+    except DeviceError as exc:
+        return fail(2, str(exc))
+    except StudioError as exc:
+        return fail(2 if args.resume else 1, str(exc))
+    previous = _stop_on_interrupt(control)
+    try:
+        result = trainer.fit(resume=args.resume is not None)
+        code = 0
+    except TrainingError as exc:
+        result, code = exc.result, 1
+        if rank == 0:
+            error(str(exc))
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+        shutdown()
+    if rank == 0:
+        _summary(args, result, time.perf_counter() - started)
+    return code
+
+
+def _stop_on_interrupt(control):
+    """First Ctrl-C stops after the current batch (and keeps a resumable checkpoint)."""
+    try:
+        def handler(signum, frame):
+            if control.stopping:
+                raise KeyboardInterrupt
+            print("stopping after this batch (Ctrl-C again to abort)", file=sys.stderr, flush=True)
+            control.request_stop()
+        return signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread
+        return None
+
+
+def _summary(args, result, seconds: float) -> None:
+    if result is None:
+        return
+    last = result.history[-1] if result.history else {}
+    run = result.run_dir
+    summary = {
+        "type": "summary", "file": str(args.project), "status": result.stopped_reason, "message": result.message,
+        "epochs": len(result.history), "train_loss": last.get("train_loss"), "val_loss": last.get("val_loss"),
+        "metrics": last.get("metrics", {}), "best_epoch": result.best_epoch, "seconds": seconds,
+        "run_dir": str(run) if run else None,
+        "weights": str(run / "weights.safetensors") if run and (run / "weights.safetensors").exists() else None,
+        "best_checkpoint": str(run / "checkpoints/best.ckpt") if run and (run / "checkpoints/best.ckpt").exists()
+        else None,
+    }
+    if args.json:
+        emit_json(summary)
+    else:
+        print(f"{result.stopped_reason}: {len(result.history)} epoch(s) in {seconds:.1f} s"
+              + (f"; {result.message}" if result.message and result.stopped_reason != "error" else "")
+              + (f"\nrun: {run}" if run else ""))

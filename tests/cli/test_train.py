@@ -1,0 +1,101 @@
+import json
+
+import pytest
+
+from studio.cli import main
+from studio.core.project import load
+from studio.resources import template_path
+
+
+@pytest.fixture
+def project_file(tmp_path):
+    import torch
+
+    torch.set_num_threads(1)
+    project = load(template_path("cnn_digits"))
+    project.training.update(batch_size=128, schedule="none")
+    path = tmp_path / "digits.json"
+    project.save(path)
+    return path
+
+
+def json_lines(out):
+    return [json.loads(x) for x in out.splitlines()]
+
+
+def test_train_json_prints_each_epoch_then_a_summary(project_file, tmp_path, capsys):
+    run = tmp_path / "run"
+    code = main(["train", str(project_file), "--epochs", "2", "--out", str(run), "--json"])
+    lines = json_lines(capsys.readouterr().out)
+    assert code == 0
+    assert [x["type"] for x in lines] == ["epoch", "epoch", "summary"]
+    first = lines[0]
+    assert set(first) >= {"epoch", "train_loss", "val_loss", "metrics", "samples_per_s", "seconds", "lr"}
+    assert first["epoch"] == 1 and first["samples_per_s"] > 0 and 0 <= first["metrics"]["accuracy"] <= 1
+    summary = lines[-1]
+    assert summary["status"] == "completed" and summary["epochs"] == 2
+    assert summary["weights"] == str(run / "weights.safetensors") and (run / "weights.safetensors").exists()
+    assert (run / "checkpoints/best.ckpt").exists()
+
+
+def test_default_run_folder_is_next_to_the_project(project_file, capsys):
+    assert main(["train", str(project_file), "--epochs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "epoch 1/1" in out and "accuracy" in out
+    runs = list((project_file.parent / "runs").iterdir())
+    assert len(runs) == 1 and (runs[0] / "run.json").exists()
+
+
+def test_resume_continues_the_run(project_file, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train", str(project_file), "--epochs", "1", "--out", str(run), "--json"]) == 0
+    capsys.readouterr()
+    assert main(["train", str(project_file), "--epochs", "2", "--resume", str(run), "--json"]) == 0
+    lines = json_lines(capsys.readouterr().out)
+    assert [x["epoch"] for x in lines if x["type"] == "epoch"] == [2]
+    assert len((run / "metrics.jsonl").read_text().splitlines()) == 2
+
+
+def test_unreadable_project_and_bad_arguments_exit_2(tmp_path, capsys):
+    broken = tmp_path / "broken.json"
+    broken.write_text("{nope")
+    assert main(["train", str(broken), "--json"]) == 2
+    err = json_lines(capsys.readouterr().out)[-1]
+    assert err["type"] == "error" and "broken.json" in err["message"]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", str(broken), "--epochs", "0"])
+    assert exit_info.value.code == 2
+    capsys.readouterr()
+
+
+def test_unavailable_device_exits_2_with_the_reason(project_file, capsys):
+    assert main(["train", str(project_file), "--device", "mps"]) == 2
+    assert "mps is not available" in capsys.readouterr().err
+
+
+def test_resume_from_a_folder_that_is_not_a_run_exits_2(project_file, tmp_path, capsys):
+    assert main(["train", str(project_file), "--resume", str(tmp_path)]) == 2
+    assert "not a run folder" in capsys.readouterr().err
+
+
+def test_a_failing_run_exits_1_with_the_message(project_file, tmp_path, capsys):
+    project = load(project_file)
+    project.data = {"dataset": "digits"}
+    project.graph.node("image").params["channels"] = 3  # the data has 1 channel
+    project.save(project_file)
+    code = main(["train", str(project_file), "--epochs", "1", "--json", "--out", str(tmp_path / "r")])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "training failed in epoch 1, batch 1" in captured.err
+    assert json_lines(captured.out)[-1]["status"] == "error"
+
+
+def test_devices_lists_cpu_and_absent_devices(capsys):
+    assert main(["devices", "--json"]) == 0
+    lines = json_lines(capsys.readouterr().out)
+    devices = {x["id"]: x for x in lines if x["type"] == "device"}
+    assert devices["cpu"]["available"] and devices["cpu"]["cores"] >= 1
+    assert all(d["reason"] for d in devices.values() if not d["available"])
+    assert lines[-1]["type"] == "summary" and "cpu" in lines[-1]["available"]
+    assert main(["devices"]) == 0
+    assert "cpu" in capsys.readouterr().out
