@@ -68,9 +68,12 @@ def test_wav_bad_files_are_skipped_by_name(tmp_path):
     _wav(tmp_path / "stop" / "b.wav", 500)
     (tmp_path / "go" / "noise.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
     (tmp_path / "stop" / "text.wav").write_text("hello")
+    _wav(tmp_path / "_background_noise_" / "hum.wav", 50, seconds=0.5)
     split = load_data({"dataset": "wav_folder", "path": str(tmp_path)}, val_split=0.0)
     assert len(split.train) == 2
-    assert sorted(s.split(":")[0].rsplit("/", 1)[1] for s in split.skipped) == ["noise.wav", "text.wav"]
+    assert split.info.classes == ["go", "stop"]
+    names = sorted(s.split(":")[0].rsplit("/", 1)[1] for s in split.skipped)
+    assert names == ["_background_noise_", "noise.wav", "text.wav"]
 
 
 def test_wav_folder_errors(tmp_path):

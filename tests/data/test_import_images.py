@@ -118,3 +118,10 @@ def test_auto_reads_lazily_only_above_the_memory_limit(tmp_path, monkeypatch):
     assert not isinstance(load_data(cfg).train, LazyData)
     monkeypatch.setattr(_common, "MEMORY_LIMIT_MB", 6 * 30 * 4 / 2**20 - 1e-9)  # one float short of the set
     assert isinstance(load_data(cfg).train, LazyData)
+
+
+def test_numbered_class_folders_are_in_numeric_order(tmp_path):
+    for i, name in enumerate(["10", "2", "1"]):
+        _image(tmp_path / name / "a.png", 20 * i)
+    split = load_data({"dataset": "image_folder", "path": str(tmp_path)}, val_split=0.0)
+    assert split.info.classes == ["1", "2", "10"]

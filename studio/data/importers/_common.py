@@ -4,6 +4,7 @@ cache of decoded items, and the in-memory-or-lazy choice."""
 from __future__ import annotations
 
 import os
+import re
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -46,13 +47,23 @@ def existing_file(path: Any, what: str = "file") -> Path:
     return p
 
 
-def class_folders(root: Path, extensions: Sequence[str], skipped: Skipped) -> list[tuple[str, list[Path]]]:
-    """Subfolders of ``root`` (sorted by name) with the files in them that have one of
-    ``extensions``. A subfolder with none is reported in ``skipped``; so are stray files."""
+def natural_key(name: str) -> list:
+    """Sort "2" before "10" and "class_9" before "class_10"."""
+    return [(0, int(t), "") if t.isdigit() else (1, 0, t.lower()) for t in re.split(r"(\d+)", name) if t]
+
+
+def class_folders(root: Path, extensions: Sequence[str], skipped: Skipped,
+                  ignore_prefix: str | None = None) -> list[tuple[str, list[Path]]]:
+    """Subfolders of ``root`` (in natural order) with the files in them that have one of
+    ``extensions``. A subfolder with none is reported in ``skipped``; so are stray files
+    and folders named with ``ignore_prefix``."""
     exts = {e.lower() for e in extensions}
     classes = []
-    for entry in sorted(root.iterdir(), key=lambda p: p.name):
+    for entry in sorted(root.iterdir(), key=lambda p: natural_key(p.name)):
         if entry.name.startswith("."):
+            continue
+        if ignore_prefix and entry.name.startswith(ignore_prefix):
+            skipped.add(entry, f"folders starting with {ignore_prefix!r} are not classes")
             continue
         if not entry.is_dir():
             skipped.add(entry, "not inside a class folder")

@@ -5,7 +5,8 @@ template's LogMel expects) and cut or zero-padded at the end to a fixed ``length
 (or ``seconds``; default: the longest clip, at most 10 s). One sample is a "waveform" input ``[S]`` of floats in [-1, 1].
 ``split_by`` "file" (default) or "speaker": the speaker is the file name before its first
 "_" (as in ``alice_01.wav``), and whole speakers go to validation, so the score measures new
-voices. ``lazy`` true/false/"auto".
+voices. ``lazy`` true/false/"auto". Folders starting with "_" (like Speech Commands'
+``_background_noise_``) are not words and are left out.
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ def load_wav_folder(seed: int = 0, val_split: float = 0.2, path: str | None = No
     if split_by not in ("file", "speaker"):
         raise DataError(f"option split_by must be file or speaker, got {split_by!r}")
     skipped = Skipped()
-    classes = class_folders(root, (".wav",), skipped)
+    classes = class_folders(root, (".wav",), skipped, ignore_prefix="_")
     items, longest = [], 0
     for label, (_, files) in enumerate(classes):
         for f in files:
