@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from studio.data.base import DataError, DatasetInfo, TensorData
+from studio.data.base import DataError, DatasetInfo, DataSplit, TensorData
 from studio.data.importers._common import (
     LazyData,
     Skipped,
@@ -63,7 +63,7 @@ def _decode(item: tuple[Path, int], size: tuple[int, int], grayscale: bool) -> d
 
 
 def load_image_folder(seed: int = 0, val_split: float = 0.2, path: str | None = None, size=None,
-                      grayscale: bool | None = None, lazy="auto") -> "DataSplit":  # noqa: F821
+                      grayscale: bool | None = None, lazy="auto") -> DataSplit:
     root = existing_folder(path, "image folder")
     skipped = Skipped()
     classes = class_folders(root, EXTENSIONS, skipped)
