@@ -132,11 +132,44 @@ def seq2seq_dates() -> Project:
         optimizer="adam", learning_rate=0.006, schedule="onecycle", epochs=20, batch_size=64, grad_clip=1.0)
 
 
+def shapes_detector() -> Project:
+    from studio.data.builtin.shapes import CLASSES
+
+    b = _Builder()
+    b.add("image", "Input", kind="image", field="x", channels=1, height=48, width=48)
+    steps = ["image"]
+    for i, width in enumerate((16, 32, 64), start=1):
+        b.add(f"conv{i}", "Conv2d", out_channels=width, kernel_size=3, padding=1)
+        b.add(f"bn{i}", "BatchNorm2d")
+        b.add(f"relu{i}", "ReLU")
+        b.add(f"pool{i}", "MaxPool2d", kernel_size=2)
+        steps += [f"conv{i}", f"bn{i}", f"relu{i}", f"pool{i}"]
+    b.add("conv4", "Conv2d", out_channels=64, kernel_size=3, padding=1)
+    b.add("bn4", "BatchNorm2d")
+    b.add("relu4", "ReLU")
+    b.add("head", "Conv2d", out_channels=5 + len(CLASSES), kernel_size=1, padding=0)
+    b.add("loss", "DetectionLoss", target="boxes", classes=len(CLASSES))
+    b.add("boxes", "DecodeBoxes", classes=len(CLASSES))
+    b.add("detections", "Output")
+    b.chain(*steps, "conv4", "bn4", "relu4", "head", "loss")
+    b.chain("head", "boxes", "detections")
+    return b.project(
+        "Shapes detector",
+        "A single-shot grid detector (YOLO-style): convolutions shrink a 48x48 image to a 6x6 grid and "
+        "a 1x1 Conv2d predicts, per cell, whether an object's centre lies there, its box and its class "
+        "(circle, square or triangle). DetectionLoss trains it; validation decodes the boxes, applies "
+        "non-maximum suppression and reports mAP@0.5. DecodeBoxes feeds the Output used for inference "
+        "and export. Try next: drop pool3 for a 12x12 grid, or import your own YOLO-labelled images.",
+        {"dataset": "shapes"},
+        optimizer="adam", learning_rate=0.003, schedule="onecycle", epochs=12, batch_size=32)
+
+
 TEMPLATES: dict[str, Callable[[], Project]] = {
     "cnn_digits": cnn_digits,
     "lstm_sequence": lstm_sequence,
     "lstm_speech": lstm_speech,
     "seq2seq_dates": seq2seq_dates,
+    "shapes_detector": shapes_detector,
 }
 
 
