@@ -125,3 +125,16 @@ def test_numbered_class_folders_are_in_numeric_order(tmp_path):
         _image(tmp_path / name / "a.png", 20 * i)
     split = load_data({"dataset": "image_folder", "path": str(tmp_path)}, val_split=0.0)
     assert split.info.classes == ["1", "2", "10"]
+
+
+def test_sixteen_bit_images_keep_their_range(tmp_path):
+    import numpy as np
+
+    for name, level in (("low", 1000), ("high", 60000)):
+        (tmp_path / name).mkdir()
+        Image.fromarray(np.full((4, 4), level, dtype=np.uint16)).save(tmp_path / name / "scan.png")
+    split = load_data({"dataset": "image_folder", "path": str(tmp_path)}, val_split=0.0)
+    x, y = split.train.fields["x"], split.train.fields["y"]
+    assert split.info.inputs["x"]["channels"] == 1
+    assert torch.allclose(x[y == 0], torch.full((1, 1, 4, 4), 60000 / 65535), atol=1e-4)  # "high" sorts first
+    assert torch.allclose(x[y == 1], torch.full((1, 1, 4, 4), 1000 / 65535), atol=1e-4)

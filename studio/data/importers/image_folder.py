@@ -25,6 +25,7 @@ from studio.data.importers._common import (
 )
 from studio.data.registry import register_dataset
 
+WIDE_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
 
@@ -35,6 +36,8 @@ def read_image(path: Path, size: tuple[int, int], grayscale: bool) -> torch.Tens
 
     try:
         with Image.open(path) as im:
+            if im.mode in WIDE_MODES:
+                return _read_wide(im, size, grayscale)
             im = im.convert("L" if grayscale else "RGB")
             if im.size != (size[1], size[0]):
                 im = im.resize((size[1], size[0]), Image.Resampling.BILINEAR)
@@ -44,6 +47,20 @@ def read_image(path: Path, size: tuple[int, int], grayscale: bool) -> torch.Tens
     channels = 1 if grayscale else 3
     t = torch.frombuffer(bytearray(raw), dtype=torch.uint8).view(size[0], size[1], channels)
     return t.permute(2, 0, 1).float().div_(255.0)
+
+
+def _read_wide(im, size: tuple[int, int], grayscale: bool) -> torch.Tensor:
+    """16-bit and float grey images: Pillow's conversion to 8 bits clips them (most of a
+    16-bit scan turns white), so scale by the format's range instead."""
+    from PIL import Image
+
+    scale = 1.0 if im.mode == "F" else 65535.0
+    im = im.convert("F")
+    if im.size != (size[1], size[0]):
+        im = im.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+    t = torch.frombuffer(bytearray(im.tobytes()), dtype=torch.float32).view(1, size[0], size[1]) / scale
+    t = t.clamp_(0.0, 1.0)
+    return t if grayscale else t.expand(3, -1, -1).clone()
 
 
 def probe(path: Path) -> tuple[tuple[int, int], str]:
