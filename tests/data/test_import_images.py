@@ -138,3 +138,20 @@ def test_sixteen_bit_images_keep_their_range(tmp_path):
     assert split.info.inputs["x"]["channels"] == 1
     assert torch.allclose(x[y == 0], torch.full((1, 1, 4, 4), 60000 / 65535), atol=1e-4)  # "high" sorts first
     assert torch.allclose(x[y == 1], torch.full((1, 1, 4, 4), 1000 / 65535), atol=1e-4)
+
+
+def test_large_jpeg_photos_are_read_small_and_upright(tmp_path):
+    from PIL import Image as PILImage
+
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        photo = PILImage.new("RGB", (800, 400), (250, 250, 250))
+        photo.paste((0, 0, 0), (0, 0, 400, 400))  # left half dark
+        exif = PILImage.Exif()
+        exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+        photo.save(tmp_path / name / "photo.jpg", exif=exif, quality=95)
+    split = load_data({"dataset": "image_folder", "path": str(tmp_path), "size": [16, 8]}, val_split=0.0)
+    x = split.train.fields["x"][0]
+    assert x.shape == (3, 16, 8)
+    # Upright, the dark half is on top (a 400x800 portrait).
+    assert x[:, :6].mean() < 0.2 and x[:, 10:].mean() > 0.8
