@@ -1,0 +1,119 @@
+"""Transfer learning: start a graph from weights trained elsewhere.
+
+Weights come from a run folder, a safetensors or state_dict file, or an ONNX model (via
+the importer). They are matched by node name and shape: a node is loaded only when the
+source has a node of the same name whose every tensor has the same shape; every other
+node keeps its fresh initialisation, and the report says why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+import torch
+
+from studio.core.errors import StudioError
+from studio.training.callbacks import TrainingCallback
+
+PREFIX = "layers."
+
+
+@dataclass
+class TransferReport:
+    source: str
+    matched: list[str] = field(default_factory=list)  # nodes whose weights were all loaded
+    skipped: dict[str, str] = field(default_factory=dict)  # node -> why it kept its initial weights
+    unused: list[str] = field(default_factory=list)  # source nodes with no counterpart in the graph
+
+    def __str__(self) -> str:
+        lines = [f"weights from {self.source}: {len(self.matched)} node(s) loaded"
+                 + (f" ({', '.join(self.matched)})" if self.matched else "")]
+        lines += [f"  {node} kept its initial weights: {why}" for node, why in self.skipped.items()]
+        if self.unused:
+            lines.append(f"  not used from the source: {', '.join(self.unused)}")
+        return "\n".join(lines)
+
+    def to_json(self) -> dict:
+        return {"source": self.source, "matched": self.matched, "skipped": self.skipped, "unused": self.unused}
+
+
+def read_source(source) -> dict[str, torch.Tensor]:
+    """Tensors by compiled-module key from a run folder, weights file or ONNX model."""
+    if isinstance(source, Mapping):
+        return dict(source)
+    path = Path(source)
+    if path.suffix.lower() == ".onnx":
+        from studio.export.onnx_import import import_onnx
+
+        return import_onnx(path).state
+    from studio.export.weights import read_state_dict
+
+    return read_state_dict(path)
+
+
+def _by_node(state: Mapping[str, torch.Tensor]) -> dict[str, dict[str, torch.Tensor]]:
+    nodes: dict[str, dict[str, torch.Tensor]] = {}
+    for key, value in state.items():
+        if key.startswith(PREFIX):
+            node, _, rest = key[len(PREFIX):].partition(".")
+            nodes.setdefault(node, {})[rest] = value
+    return nodes
+
+
+def transfer_weights(module: torch.nn.Module, source, only: list[str] | None = None) -> TransferReport:
+    """Load into ``module`` (a compiled GraphModule) every node of ``source`` that matches
+    by name and shape; ``only`` restricts loading to those nodes."""
+    name = source if isinstance(source, (str, Path)) else "the given weights"
+    src = _by_node(read_source(source))
+    own = _by_node(module.state_dict())
+    report = TransferReport(str(name))
+    update: dict[str, torch.Tensor] = {}
+    for node, tensors in own.items():
+        if only is not None and node not in only:
+            report.skipped[node] = "not selected"
+            continue
+        theirs = src.get(node)
+        if theirs is None:
+            report.skipped[node] = "no node of this name in the source"
+            continue
+        if set(theirs) != set(tensors):
+            report.skipped[node] = (f"different tensors (source has {', '.join(sorted(theirs))}; "
+                                    f"this node has {', '.join(sorted(tensors))}): another layer type?")
+            continue
+        wrong = [f"{k} is {list(theirs[k].shape)} in the source but {list(v.shape)} here"
+                 for k, v in tensors.items() if theirs[k].shape != v.shape]
+        if wrong:
+            report.skipped[node] = "; ".join(wrong)
+            continue
+        for k, v in tensors.items():
+            update[f"{PREFIX}{node}.{k}"] = theirs[k].to(dtype=v.dtype)
+        report.matched.append(node)
+    report.unused = [n for n in src if n not in own]
+    if update:
+        module.load_state_dict(update, strict=False)
+    return report
+
+
+class PretrainedWeights(TrainingCallback):
+    """A training callback that loads matching weights before the first batch, so a run
+    fine-tunes them (frozen nodes stay as loaded). ``report`` holds what was loaded."""
+
+    def __init__(self, source, only: list[str] | None = None) -> None:
+        self.source = source
+        self.only = only
+        self.report: TransferReport | None = None
+
+    def on_fit_start(self, trainer) -> None:
+        self.report = transfer_weights(trainer.model, self.source, self.only)
+        if not self.report.matched:
+            raise StudioError(f"no weights matched: {self.report}")
+
+
+def sibling_weights(project_path: str | Path) -> Path | None:
+    """``<name>.weights.safetensors`` beside a project file (what ``studio import`` writes and
+    the transfer template ships), or None."""
+    p = Path(project_path)
+    candidate = p.with_name(p.stem + ".weights.safetensors")
+    return candidate if candidate.is_file() else None
