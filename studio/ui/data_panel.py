@@ -293,7 +293,8 @@ class DataPanel(QWidget):
             self.samples.setCurrentWidget(self.rows)
         elif field in batch:
             values = batch[field].reshape(len(batch[field]), -1)
-            self.rows.set_rows(["label"] + [f"x[{i}]" for i in range(min(8, values.shape[1]))],
+            names = info.extra.get("feature_names") or [f"{field}[{i}]" for i in range(values.shape[1])]
+            self.rows.set_rows([info.extra.get("label_name", "label")] + names[:8],
                                [[c] + [f"{v:.4g}" for v in r[:8].tolist()] for c, r in zip(captions, values)])
             self.samples.setCurrentWidget(self.rows)
         hint = AUGMENT_HINTS.get(kind)

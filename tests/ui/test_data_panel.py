@@ -197,3 +197,25 @@ def test_loading_runs_beside_the_ui_and_the_newest_choice_wins(qtbot, registry, 
     timer.stop()
     assert panel.split.info.name == "digits" and len(panel.balance.rows) == 10
     assert len(ticks) > 30 and max(b - a for a, b in zip(ticks, ticks[1:])) < 0.5
+
+
+def test_table_rows_preview_with_column_names_and_skipped_lines(bare, qtbot, tmp_path):
+    window, panel = bare
+    table = tmp_path / "iris.csv"
+    table.write_text("sepal,petal,species\n" + "".join(f"{i},{i % 3},{'ab'[i % 2]}\n" for i in range(20)) + "1,2\n")
+    _choose(panel, "csv")
+    panel.path.setText(str(table))
+    panel.options.setText('{"standardize": false}')
+    with qtbot.waitSignal(panel.loaded, timeout=20000):
+        panel.preview_button.click()
+    headers = [panel.rows.horizontalHeaderItem(c).text() for c in range(panel.rows.columnCount())]
+    assert headers == ["species", "sepal", "petal"]
+    first = [panel.rows.item(0, c).text() for c in range(3)]
+    assert first[0] == "ab"[int(float(first[1])) % 2] and int(float(first[1])) % 3 == int(float(first[2]))
+    assert panel.skipped.count() == 1 and "iris.csv:22:" in panel.skipped.item(0).text()
+    with qtbot.waitSignal(panel.applied, timeout=5000):
+        panel.use_button.click()
+    # The Input now describes the rows; the analysis then flags the convolutions that cannot take them.
+    params = window.document.graph.node("image").params
+    assert (params["kind"], params["features"]) == ("vector", 2)
+    assert "Input shape set on image" in panel.status.text()
