@@ -1,0 +1,90 @@
+import math
+
+import pytest
+import torch
+
+from studio.compile.module import compile_graph
+from studio.core.analysis import analyze
+
+
+def _graph(graph, length=8000, **params):
+    graph.add_node("Input", {"kind": "waveform", "field": "x", "length": length}, node_id="audio")
+    graph.add_node("LogMel", params, node_id="logmel")
+    graph.add_node("Output", node_id="out")
+    graph.add_node("MSELoss", node_id="loss")  # a graph needs a loss to compile
+    graph.connect("audio", "out", "logmel", "in")
+    graph.connect("logmel", "out", "out", "in")
+    graph.connect("logmel", "out", "loss", "in")
+    return graph
+
+
+def _mel(graph, **params):
+    model = compile_graph(_graph(graph, **params)).eval()
+    i = model.output_names.index("out")
+    return lambda x: model(x)[i]
+
+
+def test_logmel_shape_rule_matches_the_module(graph):
+    _graph(graph, length=6000, hop_length=128, n_mels=24)
+    a = analyze(graph)
+    assert not a.errors
+    assert a.nodes["logmel"].outputs["out"].dims == ("B", 6000 // 128 + 1, 24)
+    model = compile_graph(graph)
+    assert tuple(model(torch.randn(3, 6000))[0].shape) == (3, 47, 24)
+    assert not model.state_dict()  # filters and window are derived, not weights
+
+
+def test_logmel_puts_a_tone_in_its_band(graph):
+    model = _mel(graph, normalize=False, n_mels=40)
+    t = torch.arange(8000) / 8000
+    low = model(torch.sin(2 * math.pi * 300 * t)[None])[0].mean(0)
+    high = model(torch.sin(2 * math.pi * 2500 * t)[None])[0].mean(0)
+    assert int(low.argmax()) < int(high.argmax())
+    assert int(high.argmax()) > 25  # 2.5 kHz sits high on a 40-band 0-4 kHz mel scale
+
+
+def test_logmel_normalize_removes_gain(graph):
+    model = _mel(graph, normalize=True)
+    x = torch.randn(1, 8000)
+    a, b = model(x), model(10 * x)
+    assert torch.allclose(a, b, atol=1e-3)
+    assert a.mean(1).abs().max() < 1e-4
+
+
+def test_logmel_refuses_non_audio_input(graph):
+    graph.add_node("Input", {"kind": "image", "channels": 1, "height": 8, "width": 8}, node_id="img")
+    graph.add_node("LogMel", node_id="logmel")
+    graph.connect("img", "out", "logmel", "in")
+    problems = [str(p) for p in analyze(graph).problems]
+    assert any("LogMel expects raw audio" in e and "waveform" in e for e in problems)
+
+
+def test_logmel_rejects_f_max_above_nyquist(graph):
+    _graph(graph, sample_rate=8000, f_max=6000.0)
+    assert any("half the sample rate" in str(p) for p in analyze(graph).problems)
+
+
+def test_logmel_exports_to_onnx_with_dynamic_length(graph, tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    mel = _mel(graph, length=0)
+
+    class Front(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.logmel = graph_module.layers["logmel"]
+
+        def forward(self, x):
+            return self.logmel(x)
+
+    graph_module = compile_graph(graph).eval()
+    path = tmp_path / "logmel.onnx"
+    dim = torch.export.Dim.AUTO
+    torch.onnx.export(Front().eval(), (torch.randn(2, 8000),), str(path), dynamo=True, external_data=False,
+                      dynamic_shapes=({0: dim, 1: dim},), verbose=False)
+    session = ort.InferenceSession(str(path))
+    name = session.get_inputs()[0].name
+    for n in (8000, 5000):
+        x = torch.randn(3, n)
+        got = session.run(None, {name: x.numpy()})[0]
+        assert got.shape == (3, n // 80 + 1, 40)
+        assert abs(got - mel(x).detach().numpy()).max() < 1e-3
