@@ -123,3 +123,12 @@ def test_text_pairs_unusable_files(tmp_path):
         load_data({"dataset": "text_pairs", "path": str(p)})
     with pytest.raises(DataError, match="is a folder"):
         load_data({"dataset": "text_pairs", "path": str(tmp_path)})
+
+
+def test_wav_folder_split_already_keeps_its_split(tmp_path):
+    for part in ("train", "validation"):
+        for word, f in (("on", 300), ("off", 600)):
+            _wav(tmp_path / part / word / "x_1.wav", f, seconds=0.05)
+    split = load_data({"dataset": "wav_folder", "path": str(tmp_path), "split_by": "speaker"}, val_split=0.5)
+    assert split.info.extra["presplit"] and split.info.classes == ["off", "on"]
+    assert len(split.train) == 2 and len(split.val) == 2

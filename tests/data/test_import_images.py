@@ -155,3 +155,24 @@ def test_large_jpeg_photos_are_read_small_and_upright(tmp_path):
     assert x.shape == (3, 16, 8)
     # Upright, the dark half is on top (a 400x800 portrait).
     assert x[:, :6].mean() < 0.2 and x[:, 10:].mean() > 0.8
+
+
+def test_a_folder_split_already_keeps_its_split(tmp_path):
+    for part, n in (("train", 4), ("val", 2)):
+        for c, value in (("cat", 30), ("dog", 200)):
+            for i in range(n):
+                _image(tmp_path / part / c / f"{i}.png", value)
+    _image(tmp_path / "val" / "bird" / "0.png", 90)
+    _image(tmp_path / "test" / "cat" / "0.png", 30)
+    (tmp_path / "train" / "cat" / "bad.png").write_text("?")
+    for lazy in (False, True):
+        split = load_data({"dataset": "image_folder", "path": str(tmp_path), "lazy": lazy}, seed=5, val_split=0.5)
+        assert split.info.classes == ["cat", "dog"] and split.info.extra["presplit"]
+        assert len(split.train) == 8 and len(split.val) == 4
+        if not lazy:
+            assert sorted(split.val.fields["y"].tolist()) == [0, 0, 1, 1]
+        else:
+            assert all("/val/" in str(p) for p, _ in split.val.items)
+        text = "\n".join(split.skipped)
+        assert "bird: class 'bird' has no training examples" in text and "test: not used" in text
+        assert "bad.png" in text

@@ -79,6 +79,35 @@ def class_folders(root: Path, extensions: Sequence[str], skipped: Skipped,
     return classes
 
 
+VAL_FOLDERS = ("val", "valid", "validation")
+
+
+def labelled_files(root: Path, extensions: Sequence[str], skipped: Skipped, ignore_prefix: str | None = None
+                   ) -> tuple[list[str], list[tuple[Path, int]], list[bool] | None]:
+    """Class names, (file, label) pairs, and which of them are for validation when the
+    folder comes split already (``train/`` beside ``val/``, ``valid/`` or ``validation/``,
+    each with the class subfolders); otherwise None, and the split is drawn by seed."""
+    val_dir = next((root / v for v in VAL_FOLDERS if (root / v).is_dir()), None)
+    if not ((root / "train").is_dir() and val_dir is not None):
+        classes = class_folders(root, extensions, skipped, ignore_prefix)
+        return [n for n, _ in classes], [(f, i) for i, (_, fs) in enumerate(classes) for f in fs], None
+    train = class_folders(root / "train", extensions, skipped, ignore_prefix)
+    names = [n for n, _ in train]
+    index = {n: i for i, n in enumerate(names)}
+    files = [(f, i) for i, (_, fs) in enumerate(train) for f in fs]
+    is_val = [False] * len(files)
+    for name, fs in class_folders(val_dir, extensions, skipped, ignore_prefix):
+        if name not in index:
+            skipped.add(val_dir / name, f"class {name!r} has no training examples in {root / 'train'}")
+            continue
+        files += [(f, index[name]) for f in fs]
+        is_val += [True] * len(fs)
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name not in ("train", val_dir.name)):
+        if not folder.name.startswith("."):
+            skipped.add(folder, f"not used: the data is split into train/ and {val_dir.name}/ already")
+    return names, files, is_val
+
+
 def size_option(value: Any, name: str = "size") -> tuple[int, int] | None:
     if value is None:
         return None
@@ -165,11 +194,17 @@ def materialise(items: Sequence[Any], decode: Callable[[Any], dict[str, torch.Te
 
 
 def finish(data: TensorData | LazyData, info: DatasetInfo, skipped: Skipped, seed: int, val_split: float,
-           groups: torch.Tensor | None = None) -> DataSplit:
-    """Split with the fixed seed and record split sizes and the skipped count in the info."""
+           groups: torch.Tensor | None = None, is_val: list[bool] | None = None) -> DataSplit:
+    """Split with the fixed seed (or as the folders say, ``is_val``) and record the split
+    and the skipped count in the info."""
     if not 0.0 <= float(val_split) < 1.0:
         raise DataError(f"validation split must be at least 0 and below 1, got {val_split}")
-    tr, va = split_indices(len(data), float(val_split), int(seed), groups)
+    if is_val is not None:
+        mask = torch.tensor(is_val, dtype=torch.bool)
+        tr, va = torch.nonzero(~mask).flatten(), torch.nonzero(mask).flatten()
+        info.extra["presplit"] = True
+    else:
+        tr, va = split_indices(len(data), float(val_split), int(seed), groups)
     info.extra.setdefault("lazy", isinstance(data, LazyData))
     info.extra["skipped_count"] = len(skipped)
     return DataSplit(data.subset(tr), data.subset(va), info, list(skipped))

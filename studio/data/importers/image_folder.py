@@ -2,7 +2,8 @@
 
 Options: ``path``; ``size`` [height, width] (default: the first image's size);
 ``grayscale`` true/false (default: true when every image is single-channel);
-``lazy`` true/false/"auto". Pixels are floats in [0, 1], channels first.
+``lazy`` true/false/"auto". Pixels are floats in [0, 1], channels first. A folder split
+already into ``train/`` and ``val/`` (each with the class subfolders) keeps that split.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from studio.data.base import DataError, DatasetInfo, DataSplit, TensorData
 from studio.data.importers._common import (
     LazyData,
     Skipped,
-    class_folders,
     existing_folder,
     finish,
+    labelled_files,
     materialise,
     size_option,
     use_lazy,
@@ -86,18 +87,18 @@ def load_image_folder(seed: int = 0, val_split: float = 0.2, path: str | None = 
                       grayscale: bool | None = None, lazy="auto") -> DataSplit:
     root = existing_folder(path, "image folder")
     skipped = Skipped()
-    classes = class_folders(root, EXTENSIONS, skipped)
-    items, modes, first_size = [], set(), None
-    for label, (_, files) in enumerate(classes):
-        for f in files:
-            try:
-                dims, mode = probe(f)
-            except DataError as exc:
-                skipped.add(f, str(exc))
-                continue
-            first_size = first_size or dims
-            modes.add(mode)
-            items.append((f, label))
+    names, files, is_val = labelled_files(root, EXTENSIONS, skipped)
+    items, flags, modes, first_size = [], [], set(), None
+    for i, (f, label) in enumerate(files):
+        try:
+            dims, mode = probe(f)
+        except DataError as exc:
+            skipped.add(f, str(exc))
+            continue
+        first_size = first_size or dims
+        modes.add(mode)
+        items.append((f, label))
+        flags.append(is_val[i] if is_val else False)
     if not items:
         raise DataError(f"{root}: none of the images could be read; first problem: {skipped[0]}")
     size = size_option(size) or first_size
@@ -110,14 +111,13 @@ def load_image_folder(seed: int = 0, val_split: float = 0.2, path: str | None = 
     if use_lazy(lazy, len(items), channels * size[0] * size[1] * 4):
         data = LazyData(items, decode)
     else:
-        fields, _ = materialise(items, decode, skipped, describe=lambda it: it[0])
-        data = TensorData(fields)
-    names = [name for name, _ in classes]
+        fields, kept = materialise(items, decode, skipped, describe=lambda it: it[0])
+        data, flags = TensorData(fields), [flags[i] for i in kept]
     info = DatasetInfo(
         "image_folder", "classification", f"Images from {root}", classes=names,
         inputs={"x": {"kind": "image", "channels": channels, "height": size[0], "width": size[1]}},
         extra={"path": str(root)})
-    return finish(data, info, skipped, seed, val_split)
+    return finish(data, info, skipped, seed, val_split, is_val=flags if is_val else None)
 
 
 register_dataset("image_folder", load_image_folder,

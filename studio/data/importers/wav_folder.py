@@ -6,7 +6,8 @@ template's LogMel expects) and cut or zero-padded at the end to a fixed ``length
 ``split_by`` "file" (default) or "speaker": the speaker is the file name before its first
 "_" (as in ``alice_01.wav``), and whole speakers go to validation, so the score measures new
 voices. ``lazy`` true/false/"auto". Folders starting with "_" (like Speech Commands'
-``_background_noise_``) are not words and are left out.
+``_background_noise_``) are not words and are left out. A folder split already into
+``train/`` and ``val/`` (each with the word subfolders) keeps that split.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from studio.data.base import DataError, DatasetInfo, TensorData
 from studio.data.importers._common import (
     LazyData,
     Skipped,
-    class_folders,
     existing_folder,
     finish,
+    labelled_files,
     materialise,
     use_lazy,
 )
@@ -109,20 +110,20 @@ def load_wav_folder(seed: int = 0, val_split: float = 0.2, path: str | None = No
     if split_by not in ("file", "speaker"):
         raise DataError(f"option split_by must be file or speaker, got {split_by!r}")
     skipped = Skipped()
-    classes = class_folders(root, (".wav",), skipped, ignore_prefix="_")
-    items, longest = [], 0
-    for label, (_, files) in enumerate(classes):
-        for f in files:
-            try:
-                rate, frames = probe(f)
-            except DataError as exc:
-                skipped.add(f, str(exc))
-                continue
-            if frames == 0:
-                skipped.add(f, "the WAV file holds no samples")
-                continue
-            longest = max(longest, round(frames * sample_rate / rate))
-            items.append((f, label))
+    names, files, is_val = labelled_files(root, (".wav",), skipped, ignore_prefix="_")
+    items, flags, longest = [], [], 0
+    for i, (f, label) in enumerate(files):
+        try:
+            rate, frames = probe(f)
+        except DataError as exc:
+            skipped.add(f, str(exc))
+            continue
+        if frames == 0:
+            skipped.add(f, "the WAV file holds no samples")
+            continue
+        longest = max(longest, round(frames * sample_rate / rate))
+        items.append((f, label))
+        flags.append(is_val[i] if is_val else False)
     if not items:
         raise DataError(f"{root}: none of the WAV files could be read; first problem: {skipped[0]}")
     if length is None:
@@ -134,20 +135,20 @@ def load_wav_folder(seed: int = 0, val_split: float = 0.2, path: str | None = No
         kept = items
     else:
         fields, idx = materialise(items, decode, skipped, describe=lambda it: it[0])
-        data, kept = TensorData(fields), [items[i] for i in idx]
+        data, kept, flags = TensorData(fields), [items[i] for i in idx], [flags[i] for i in idx]
     groups = None
     speakers = sorted({f.stem.split("_")[0] for f, _ in kept})
-    if split_by == "speaker":
+    if split_by == "speaker" and not is_val:
         if len(speakers) < 2:
             raise DataError(f"{root}: split_by speaker needs files named <speaker>_<anything>.wav "
                             f"from at least two speakers; found {len(speakers)}")
         sid = {s: i for i, s in enumerate(speakers)}
         groups = torch.tensor([sid[f.stem.split("_")[0]] for f, _ in kept])
     info = DatasetInfo(
-        "wav_folder", "classification", f"Spoken words from {root}", classes=[n for n, _ in classes],
+        "wav_folder", "classification", f"Spoken words from {root}", classes=names,
         inputs={"x": {"kind": "waveform", "length": length, "sample_rate": sample_rate}},
         extra={"path": str(root), "sample_rate": sample_rate, "speakers": len(speakers)})
-    return finish(data, info, skipped, seed, val_split, groups)
+    return finish(data, info, skipped, seed, val_split, groups, is_val=flags if is_val else None)
 
 
 register_dataset("wav_folder", load_wav_folder,
