@@ -75,3 +75,16 @@ def test_class_balance_counts_boxes_without_decoding_lazy_images(tmp_path):
     for img in (root / "images").iterdir():
         img.unlink()  # counting must not need the pixels
     assert class_balance(split) == [("0", 1, 0), ("1", 2, 0)]
+
+
+def test_ultralytics_layout_with_train_and_val_keeps_its_split(tmp_path):
+    root = tmp_path / "det"
+    for part, names in (("train", ["a", "b", "c"]), ("val", ["d"])):
+        (root / "images" / part).mkdir(parents=True)
+        (root / "labels" / part).mkdir(parents=True)
+        for n in names:
+            Image.new("L", (8, 8), 100).save(root / "images" / part / f"{n}.jpg")
+            (root / "labels" / part / f"{n}.txt").write_text("0 0.5 0.5 0.5 0.5\n")
+    split = load_data({"dataset": "yolo", "path": str(root)}, val_split=0.5)
+    assert split.info.extra["presplit"] and len(split.train) == 3 and len(split.val) == 1
+    assert split.info.inputs["x"]["channels"] == 1

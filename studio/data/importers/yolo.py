@@ -11,6 +11,7 @@ without a label file has no objects (the YOLO convention). Fields:
 Options: ``path``, ``size`` [height, width] (default the first image's), ``grayscale``,
 ``max_boxes`` (default the most in one image), ``classes`` (names; default from
 ``classes.txt`` next to the folders, else "0", "1", ...), ``lazy`` true/false/"auto".
+``images/train`` beside ``images/val`` (labels likewise) keeps that split.
 A bad label line skips its image (a half-labelled image would teach the model to miss
 objects); a label file with no image is listed as skipped.
 """
@@ -23,7 +24,16 @@ from pathlib import Path
 import torch
 
 from studio.data.base import DataError, DatasetInfo, TensorData
-from studio.data.importers._common import LazyData, Skipped, existing_folder, finish, materialise, size_option, use_lazy
+from studio.data.importers._common import (
+    VAL_FOLDERS,
+    LazyData,
+    Skipped,
+    existing_folder,
+    finish,
+    materialise,
+    size_option,
+    use_lazy,
+)
 from studio.data.importers.image_folder import EXTENSIONS, probe, read_image
 from studio.data.registry import register_dataset
 
@@ -93,7 +103,8 @@ def load_yolo(seed: int = 0, val_split: float = 0.2, path: str | None = None, si
         for lab in sorted(labels_dir.rglob("*.txt")):
             if lab.relative_to(labels_dir).with_suffix("") not in images:
                 skipped.add(lab, f"label file with no image of the same name in {images_dir}")
-    items, modes, first_size, unlabelled = [], set(), None, 0
+    presplit = (images_dir / "train").is_dir() and any((images_dir / v).is_dir() for v in VAL_FOLDERS)
+    items, flags, modes, first_size, unlabelled = [], [], set(), None, 0
     for key, img in images.items():
         lab = labels_dir / key.with_suffix(".txt")
         try:
@@ -109,6 +120,7 @@ def load_yolo(seed: int = 0, val_split: float = 0.2, path: str | None = None, si
         first_size = first_size or dims
         modes.add(mode)
         items.append((img, boxes))
+        flags.append(key.parts[0] in VAL_FOLDERS)
     if not items:
         raise DataError(f"{root}: no usable images; first problem: {skipped[0]}")
     size = size_option(size) or first_size
@@ -130,14 +142,15 @@ def load_yolo(seed: int = 0, val_split: float = 0.2, path: str | None = None, si
     if use_lazy(lazy, len(items), channels * size[0] * size[1] * 4):
         data = LazyData(items, decode)
     else:
-        fields, _ = materialise(items, decode, skipped, describe=lambda it: it[0])
+        fields, kept = materialise(items, decode, skipped, describe=lambda it: it[0])
+        flags = [flags[i] for i in kept]
         data = TensorData(fields)
     info = DatasetInfo(
         "yolo", "detection", f"Detection images from {root}", classes=names,
         inputs={"x": {"kind": "image", "channels": channels, "height": size[0], "width": size[1]}},
         extra={"path": str(root), "boxes_field": "boxes", "max_boxes": max_boxes,
                "box_format": "class cx cy w h (fractions), class -1 = no box", "unlabelled_images": unlabelled})
-    return finish(data, info, skipped, seed, val_split)
+    return finish(data, info, skipped, seed, val_split, is_val=flags if presplit else None)
 
 
 register_dataset("yolo", load_yolo, "Detection images with YOLO label files (images/ and labels/)", builtin=False)
