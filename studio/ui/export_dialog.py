@@ -1,0 +1,304 @@
+"""File > Export... and File > Import ONNX...: the export runs in a thread, with a
+progress bar, and the check's result (largest difference, file size, opset) is shown."""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.core.errors import StudioError
+from studio.core.project import Project, from_dict
+
+RANDOM = "Random initialisation (untrained)"
+
+
+class ExportWorker(QObject):
+    progress = Signal(str, float)  # step, fraction
+    succeeded = Signal(dict)  # the format's report as JSON
+    failed = Signal(str)
+    done = Signal()
+
+    def __init__(self, project: Project, fmt: str, out: str, weights: str | None, opset: int | None,
+                 exporter: str) -> None:
+        super().__init__()
+        self.args = (project, fmt, out)
+        self.kwargs = {"weights": weights, "opset": opset, "exporter": exporter}
+
+    @Slot()
+    def run(self) -> None:
+        import warnings
+
+        from studio.export.formats import export_project
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                report = export_project(*self.args, progress=lambda s, f: self.progress.emit(s, f), **self.kwargs)
+            self.succeeded.emit(report.to_json())
+        except StudioError as exc:
+            self.failed.emit(str(exc))
+        except Exception as exc:  # the dialog shows it; the app survives
+            traceback.print_exc()
+            self.failed.emit(f"{type(exc).__name__}: {exc}")
+        self.done.emit()
+
+
+def run_folders(project: Project) -> list[Path]:
+    """Run folders of this project that hold weights, newest first."""
+    try:
+        from studio.training.runs import runs_dir_for
+
+        root = runs_dir_for(project)
+    except Exception:
+        return []
+    if not root.is_dir():
+        return []
+    found = [p for p in root.iterdir() if (p / "weights.safetensors").is_file()
+             or (p / "checkpoints" / "best.ckpt").is_file() or (p / "checkpoints" / "last.ckpt").is_file()]
+    return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+class ExportDialog(QDialog):
+    def __init__(self, document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from studio.export.formats import FORMATS
+
+        self.document = document
+        self.setWindowTitle("Export model")
+        self.thread: QThread | None = None
+        self.worker: ExportWorker | None = None
+        self.result: dict | None = None
+        self.error = ""
+
+        self.format = QComboBox()
+        for key, (text, _) in FORMATS.items():
+            self.format.addItem(text, key)
+        self.out = QLineEdit()
+        browse_out = QPushButton("Browse...")
+        browse_out.clicked.connect(self._browse_out)
+        self.weights = QComboBox()
+        self.weights.setEditable(True)
+        self.weights.addItem(RANDOM, None)
+        for run in run_folders(document.project):
+            self.weights.addItem(f"run {run.name}", str(run))
+        if self.weights.count() > 1:
+            self.weights.setCurrentIndex(1)  # the newest run: what people usually mean
+        browse_w = QPushButton("File...")
+        browse_w.clicked.connect(self._browse_weights)
+        self.opset = QSpinBox()
+        self.opset.setRange(13, 21)
+        self.opset.setValue(18)
+        self.exporter = QComboBox()
+        for key in ("auto", "legacy", "dynamo"):
+            self.exporter.addItem(key, key)
+
+        form = QFormLayout()
+        form.addRow("Format", self.format)
+        form.addRow("Save to", _row(self.out, browse_out))
+        form.addRow("Weights", _row(self.weights, browse_w))
+        form.addRow("ONNX opset", self.opset)
+        form.addRow("ONNX exporter", self.exporter)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.buttons = QDialogButtonBox()
+        self.export_button = self.buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.close_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        self.export_button.clicked.connect(self.start)
+        self.close_button.clicked.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.buttons)
+        self.format.currentIndexChanged.connect(self._format_changed)
+        self._format_changed()
+        self.resize(560, 300)
+
+    # ---- choices ---------------------------------------------------------------------
+    def _format_changed(self) -> None:
+        from studio.export.formats import default_suffix
+
+        fmt = self.format.currentData()
+        onnx = fmt == "onnx"
+        self.opset.setEnabled(onnx)
+        self.exporter.setEnabled(onnx)
+        project = self.document.project
+        folder = Path(project.path).parent if project.path else Path.home()
+        stem = Path(self.out.text()).name.split(".")[0] if self.out.text() else (
+            Path(project.path).stem if project.path else "model")
+        base = Path(self.out.text()).parent if self.out.text() else folder
+        self.out.setText(str(base / (stem + default_suffix(fmt))))
+
+    def _browse_out(self) -> None:
+        path = QFileDialog.getSaveFileName(self, "Export to", self.out.text())[0]
+        if path:
+            self.out.setText(path)
+
+    def _browse_weights(self) -> None:
+        path = QFileDialog.getOpenFileName(self, "Weights", "", "Weights (*.safetensors *.pt *.pth *.ckpt)")[0]
+        if path:
+            self.weights.setEditText(path)
+
+    def selected_weights(self) -> str | None:
+        i = self.weights.currentIndex()
+        text = self.weights.currentText().strip()
+        if i >= 0 and self.weights.itemText(i) == text:
+            return self.weights.itemData(i)
+        return text or None
+
+    # ---- running -----------------------------------------------------------------------
+    def start(self) -> None:
+        if self.thread is not None:
+            return
+        fmt = self.format.currentData()
+        out = self.out.text().strip()
+        if not out:
+            self._show_error("choose where to save the export")
+            return
+        p = self.document.project
+        snapshot = from_dict(p.to_dict(), p.name, p.graph.registry)  # the editor may change on meanwhile
+        snapshot.path = p.path
+        self.result, self.error = None, ""
+        self.worker = ExportWorker(snapshot, fmt, out, self.selected_weights(),
+                                   self.opset.value() if fmt == "onnx" else None, self.exporter.currentData())
+        self.thread = QThread()
+        self.thread.setObjectName("export")
+        self.worker.moveToThread(self.thread)
+        self.thread.started.connect(self.worker.run)
+        self.worker.progress.connect(self._progress)
+        self.worker.succeeded.connect(self._succeeded)
+        self.worker.failed.connect(self._show_error)
+        self.worker.done.connect(self._finished)
+        self.export_button.setEnabled(False)
+        self.progress.setValue(0)
+        self.status.setStyleSheet("")
+        self.status.setText("exporting...")
+        self.thread.start()
+
+    def _progress(self, step: str, fraction: float) -> None:
+        self.progress.setValue(int(round(100 * fraction)))
+        self.status.setText(step + "...")
+
+    def _succeeded(self, report: dict) -> None:
+        self.result = report
+        self.progress.setValue(100)
+        self.status.setStyleSheet("")
+        self.status.setText(describe(report))
+
+    def _show_error(self, message: str) -> None:
+        self.error = message
+        self.status.setStyleSheet("color: #e06c75;")
+        self.status.setText("Export failed: " + message)
+
+    def _finished(self) -> None:
+        thread, self.thread = self.thread, None
+        if thread is not None:
+            thread.quit()
+            thread.wait()
+        self.worker = None
+        self.export_button.setEnabled(True)
+
+    def wait(self, ms: int = 60000) -> None:
+        """Block until a running export ends (tests, and closing the dialog)."""
+        from PySide6.QtCore import QCoreApplication, QElapsedTimer
+
+        timer = QElapsedTimer()
+        timer.start()
+        while self.thread is not None and timer.elapsed() < ms:
+            QCoreApplication.processEvents()
+            QThread.msleep(5)
+
+    def done(self, code: int) -> None:  # noqa: D401 - QDialog API
+        self.wait()
+        super().done(code)
+
+
+def describe(report: dict) -> str:
+    from studio.cli._output import human_bytes
+
+    files = report.get("files") or [report.get("path")]
+    parts = [f"Wrote {', '.join(Path(f).name for f in files)} ({human_bytes(report['size_bytes'])})."]
+    if report.get("opset"):
+        parts.append(f"Opset {report['opset']} ({report.get('exporter')} exporter); inputs "
+                     f"{', '.join(report['inputs'])}; outputs {', '.join(report['outputs'])}.")
+    if report.get("max_diff") is not None and report.get("checks"):
+        cases = ", ".join(c["case"] for c in report["checks"])
+        parts.append(f"Checked against the app's model: largest difference {report['max_diff']:.2g} "
+                     f"({cases}; {report.get('sample', '')}).")
+    if report.get("note"):
+        parts.append(report["note"].capitalize() + ".")
+    return " ".join(parts)
+
+
+def _row(*widgets) -> QWidget:
+    w = QWidget()
+    lay = QHBoxLayout(w)
+    lay.setContentsMargins(0, 0, 0, 0)
+    for x in widgets:
+        lay.addWidget(x, 1 if isinstance(x, (QLineEdit, QComboBox)) else 0)
+    return w
+
+
+def import_model(window, model_path: str | Path, project_path: str | Path) -> Path:
+    """Import an ONNX file into a project (weights beside it) and open it in the window."""
+    from studio.export.onnx_import import import_onnx
+
+    result = import_onnx(model_path, window.document.graph.registry)
+    path, weights = result.save(project_path)
+    window.document.open(path)
+    window.statusBar().showMessage(f"Imported {Path(model_path).name}: {len(result.project.graph)} nodes; "
+                                   f"weights in {weights.name}", 15000)
+    return path
+
+
+def install(window) -> None:
+    menu = window.menu("&File")
+    menu.addSeparator()
+    export = menu.addAction("Export...")
+    export.setShortcut("Ctrl+E")
+    export.triggered.connect(lambda _c=False: open_export_dialog(window))
+    imp = menu.addAction("Import ONNX...")
+    imp.triggered.connect(lambda _c=False: _ask_import(window))
+    window.export_action, window.import_onnx_action = export, imp
+
+
+def open_export_dialog(window) -> ExportDialog:
+    dialog = ExportDialog(window.document, window)
+    window.export_dialog = dialog
+    dialog.show()
+    return dialog
+
+
+def _ask_import(window) -> None:
+    model = QFileDialog.getOpenFileName(window, "Import ONNX model", "", "ONNX models (*.onnx)")[0]
+    if not model:
+        return
+    default = str(Path(model).with_suffix(".json"))
+    target = QFileDialog.getSaveFileName(window, "Save the imported project as", default, "Projects (*.json)")[0]
+    if not target:
+        return
+    try:
+        import_model(window, model, target)
+    except StudioError as exc:
+        QMessageBox.warning(window, "Import ONNX", str(exc))
