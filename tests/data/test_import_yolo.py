@@ -88,3 +88,15 @@ def test_ultralytics_layout_with_train_and_val_keeps_its_split(tmp_path):
     split = load_data({"dataset": "yolo", "path": str(root)}, val_split=0.5)
     assert split.info.extra["presplit"] and len(split.train) == 3 and len(split.val) == 1
     assert split.info.inputs["x"]["channels"] == 1
+
+
+def test_class_names_from_data_yaml_in_its_usual_spellings(tmp_path):
+    from studio.data.importers.yolo import yaml_names
+
+    assert yaml_names("path: .\nnc: 2\nnames: ['person', \"car\"]  # two\n") == ["person", "car"]
+    assert yaml_names("names:\n  0: person\n  1: traffic light\nnc: 2\n") == ["person", "traffic light"]
+    assert yaml_names("train: a\nnames:\n  - cat\n  - dog\n") == ["cat", "dog"]
+    assert yaml_names("nc: 3\n") is None
+    root = _set(tmp_path / "det", {"a": "1 0.5 0.5 0.2 0.2\n"})
+    (root / "data.yaml").write_text("names:\n  0: person\n  1: car\n")
+    assert load_data({"dataset": "yolo", "path": str(root)}, val_split=0.0).info.classes == ["person", "car"]

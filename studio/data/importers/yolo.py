@@ -9,8 +9,9 @@ without a label file has no objects (the YOLO convention). Fields:
 - ``boxes`` [N, max_boxes, 5] rows ``(class, cx, cy, w, h)``, padded with rows of class -1.
 
 Options: ``path``, ``size`` [height, width] (default the first image's), ``grayscale``,
-``max_boxes`` (default the most in one image), ``classes`` (names; default from
-``classes.txt`` next to the folders, else "0", "1", ...), ``lazy`` true/false/"auto".
+``max_boxes`` (default the most in one image), ``classes`` (names; default from an
+Ultralytics ``data.yaml`` or a ``classes.txt`` next to the folders, else "0", "1", ...),
+``lazy`` true/false/"auto".
 ``images/train`` beside ``images/val`` (labels likewise) keeps that split.
 A bad label line skips its image (a half-labelled image would teach the model to miss
 objects); a label file with no image is listed as skipped.
@@ -73,6 +74,34 @@ def _decode(item, size, grayscale, max_boxes) -> dict[str, torch.Tensor]:
     return {"x": read_image(path, size, grayscale), "boxes": t}
 
 
+def yaml_names(text: str) -> list[str] | None:
+    """The ``names`` of an Ultralytics ``data.yaml``, in its three usual spellings (a flow
+    list, a block list, an index mapping), read without a YAML library."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        key, _, rest = line.partition(":")
+        if key.strip() != "names" or line[:1].isspace():
+            continue
+        rest = rest.split("#")[0].strip()
+        if rest.startswith("["):
+            inner = rest.strip("[]")
+            return [t.strip().strip("'\"") for t in inner.split(",") if t.strip()]
+        names: dict[int, str] = {}
+        for item in lines[i + 1:]:
+            if not item.strip() or item.strip().startswith("#"):
+                continue
+            if not item[:1].isspace():
+                break
+            item = item.strip()
+            if item.startswith("- "):
+                names[len(names)] = item[2:].strip().strip("'\"")
+            elif ":" in item and item.split(":")[0].strip().isdigit():
+                k, _, v = item.partition(":")
+                names[int(k)] = v.strip().strip("'\"")
+        return [names[k] for k in sorted(names)] or None
+    return None
+
+
 def _class_names(root: Path, classes, n: int) -> list[str]:
     if classes is not None:
         if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
@@ -80,6 +109,11 @@ def _class_names(root: Path, classes, n: int) -> list[str]:
         if len(classes) < n:
             raise DataError(f"option classes names {len(classes)} classes but the labels use class {n - 1}")
         return list(classes)
+    yaml_file = next((root / f for f in ("data.yaml", "data.yml") if (root / f).is_file()), None)
+    if yaml_file is not None:
+        names = yaml_names(yaml_file.read_text(encoding="utf-8", errors="replace"))
+        if names and len(names) >= n:
+            return names
     names_file = root / "classes.txt"
     if names_file.is_file():
         names = [ln.strip() for ln in names_file.read_text(encoding="utf-8").splitlines() if ln.strip()]
