@@ -132,3 +132,35 @@ def test_wav_folder_split_already_keeps_its_split(tmp_path):
     split = load_data({"dataset": "wav_folder", "path": str(tmp_path), "split_by": "speaker"}, val_split=0.5)
     assert split.info.extra["presplit"] and split.info.classes == ["off", "on"]
     assert len(split.train) == 2 and len(split.val) == 2
+
+
+def _riff_wav(path, samples, rate=8000, code=3, bits=32, extensible=False, extra_chunk=True):
+    """A WAV written by hand: float or extensible headers the ``wave`` module refuses."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fmt_code = 0xFFFE if extensible else code
+    fmt = struct.pack("<HHIIHH", fmt_code, 1, rate, rate * bits // 8, bits // 8, bits)
+    if extensible:
+        fmt += struct.pack("<HHIH", 22, bits, 4, code) + b"\x00\x00\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\x71"
+    data = struct.pack(f"<{len(samples)}f", *samples) if (code, bits) == (3, 32) else \
+        struct.pack(f"<{len(samples)}h", *[int(v * 32767) for v in samples])
+    chunks = b"fmt " + struct.pack("<I", len(fmt)) + fmt
+    if extra_chunk:
+        chunks += b"LIST" + struct.pack("<I", 3) + b"abc\x00"  # odd size: padded to even
+    chunks += b"data" + struct.pack("<I", len(data)) + data
+    path.write_bytes(b"RIFF" + struct.pack("<I", 4 + len(chunks)) + b"WAVE" + chunks)
+
+
+def test_float_and_extensible_wavs_load_and_unsupported_formats_are_named(tmp_path):
+    tone = [0.5 * math.sin(2 * math.pi * 200 * i / 8000) for i in range(400)]
+    _riff_wav(tmp_path / "a" / "float.wav", tone)
+    _riff_wav(tmp_path / "a" / "ext_float.wav", tone, extensible=True)
+    _riff_wav(tmp_path / "b" / "ext_pcm.wav", tone, code=1, bits=16, extensible=True)
+    _riff_wav(tmp_path / "b" / "mulaw.wav", tone, code=7, bits=8)
+    (tmp_path / "b" / "cut.wav").write_bytes(b"RIFF\x10\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00")
+    split = load_data({"dataset": "wav_folder", "path": str(tmp_path)}, val_split=0.0)
+    x = split.train.fields["x"]
+    assert x.shape == (3, 400)
+    for row in x:
+        assert torch.allclose(row, torch.tensor(tone), atol=1e-3)
+    text = "\n".join(split.skipped)
+    assert "mulaw.wav: WAV format 7" in text and "cut.wav: not a readable WAV file (it ends inside its header)" in text and len(split.skipped) == 2

@@ -1,4 +1,5 @@
-"""WAV folder: one subfolder per spoken word, PCM WAV files read with the standard library.
+"""WAV folder: one subfolder per spoken word, WAV files (PCM of 8 to 32 bits, or 32/64-bit
+float) read with the standard library.
 
 Each clip is mixed to mono, resampled to ``sample_rate`` (default 8000, what the spoken-digit
 template's LogMel expects) and cut or zero-padded at the end to a fixed ``length`` in samples
@@ -13,6 +14,7 @@ voices. ``lazy`` true/false/"auto". Folders starting with "_" (like Speech Comma
 from __future__ import annotations
 
 import functools
+import struct
 import wave
 from pathlib import Path
 
@@ -33,32 +35,85 @@ from studio.data.registry import register_dataset
 MAX_SECONDS = 10.0
 
 
-def probe(path: Path) -> tuple[int, int]:
-    """(sample rate, frames) from the header; a file ``wave`` cannot parse raises DataError."""
+def _riff(path: Path) -> tuple[int, int, int, int, int, int]:
+    """(format, channels, bytes per sample, rate, data offset, data bytes) read from the
+    chunks directly, for what ``wave`` refuses: float samples (format 3) and the
+    "extensible" header many tools write."""
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            raise DataError("not a RIFF WAVE file")
+        fmt = None
+        while True:
+            chunk = f.read(8)
+            if len(chunk) < 8:
+                raise DataError("no 'data' chunk" if fmt else "no 'fmt ' chunk")
+            cid, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+            if cid == b"fmt ":
+                body = f.read(size + size % 2)
+                code, channels, rate, _, _, bits = struct.unpack("<HHIIHH", body[:16])
+                if code == 0xFFFE and len(body) >= 26:  # extensible: the real code opens the GUID
+                    code = struct.unpack("<H", body[24:26])[0]
+                fmt = (code, channels, bits // 8, rate)
+            elif cid == b"data":
+                if fmt is None:
+                    raise DataError("'data' comes before 'fmt '")
+                return (*fmt, f.tell(), size)
+            else:
+                f.seek(size + size % 2, 1)
+
+
+def _header(path: Path) -> tuple[int, int, int, int, int, int]:
     try:
         with wave.open(str(path), "rb") as w:
-            if w.getsampwidth() not in (1, 2, 3, 4):
-                raise DataError(f"{w.getsampwidth() * 8}-bit samples are not supported")
-            return w.getframerate(), w.getnframes()
-    except wave.Error as exc:
-        raise DataError(f"not a PCM WAV file ({exc})") from None
-    except (EOFError, OSError) as exc:
-        raise DataError(f"not a readable WAV file ({exc.__class__.__name__}: {exc})") from None
+            width, channels = w.getsampwidth(), w.getnchannels()
+            return 1, channels, width, w.getframerate(), -1, w.getnframes() * width * channels
+    except wave.Error:
+        try:
+            header = _riff(path)
+        except struct.error:
+            raise DataError("the WAV header is cut short") from None
+    except EOFError:
+        raise DataError("not a readable WAV file (it ends inside its header)") from None
+    except OSError as exc:
+        raise DataError(f"not a readable WAV file ({exc.strerror or exc})") from None
+    code, channels, width = header[:3]
+    if code not in (1, 3) or (code == 3 and width not in (4, 8)) or channels < 1:
+        raise DataError(f"WAV format {code} with {width * 8}-bit samples is not supported "
+                        "(PCM or 32/64-bit float only)")
+    return header
+
+
+def probe(path: Path) -> tuple[int, int]:
+    """(sample rate, frames) from the header; a file that is no usable WAV raises DataError."""
+    code, channels, width, rate, _, size = _header(path)
+    if code == 1 and width not in (1, 2, 3, 4):
+        raise DataError(f"{width * 8}-bit samples are not supported")
+    return rate, size // (width * channels)
 
 
 def read_wav(path: Path) -> tuple[torch.Tensor, int]:
     """Mono float samples in [-1, 1] and the file's sample rate."""
     try:
-        with wave.open(str(path), "rb") as w:
-            channels, width, rate = w.getnchannels(), w.getsampwidth(), w.getframerate()
-            raw = w.readframes(w.getnframes())
+        code, channels, width, rate, offset, size = _header(path)
+        if offset < 0:
+            with wave.open(str(path), "rb") as w:
+                raw = w.readframes(w.getnframes())
+        else:
+            with open(path, "rb") as f:
+                f.seek(offset)
+                raw = f.read(size)
+    except DataError as exc:
+        raise DataError(f"{path}: {exc}") from None
     except (wave.Error, EOFError, OSError) as exc:
         raise DataError(f"{path}: not a readable WAV file ({exc})") from None
     n = len(raw) // (width * channels)
     if n == 0:
         raise DataError(f"{path}: the WAV file holds no samples")
     buf = bytearray(raw[: n * width * channels])
-    if width == 1:
+    if code == 3:
+        x = torch.frombuffer(buf, dtype=torch.float32 if width == 4 else torch.float64).float().clamp(-1, 1)
+    elif width == 1:
         x = (torch.frombuffer(buf, dtype=torch.uint8).float() - 128.0) / 128.0
     elif width == 2:
         x = torch.frombuffer(buf, dtype=torch.int16).float() / 32768.0
