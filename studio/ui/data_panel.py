@@ -114,6 +114,7 @@ class DataPanel(QWidget):
         self.batch: dict = {}
         self._loaded_config: dict | None = None
         self._pending_config: dict | None = None
+        self._drafts: dict[str, tuple[str, str, str]] = {}
         self._request = 0
         self._apply_after = False
         self._loader = _Loader()
@@ -189,6 +190,13 @@ class DataPanel(QWidget):
 
     def _source_changed(self) -> None:
         name = self.source.currentData()
+        # Each choice keeps its own path and options while the person compares them.
+        previous = getattr(self, "_shown_source", None)
+        if previous is not None and previous != name:
+            self._drafts[previous] = (self.path.text(), self.options.text(), self.augment.text())
+            for w, text in zip((self.path, self.options, self.augment), self._drafts.get(name, ("", "", ""))):
+                w.setText(text)
+        self._shown_source = name
         kind, _, hint = IMPORTERS.get(name, (None, "", ""))
         for w in (self.path, self.browse):
             w.setEnabled(kind is not None)

@@ -219,3 +219,17 @@ def test_table_rows_preview_with_column_names_and_skipped_lines(bare, qtbot, tmp
     params = window.document.graph.node("image").params
     assert (params["kind"], params["features"]) == ("vector", 2)
     assert "Input shape set on image" in panel.status.text()
+
+
+def test_each_choice_keeps_its_own_path_and_options(bare):
+    _, panel = bare
+    _choose(panel, "image_folder")
+    panel.path.setText("/photos")
+    panel.options.setText('{"size": [32, 32]}')
+    _choose(panel, "csv")
+    assert panel.path.text() == "" and panel.options.text() == ""
+    panel.path.setText("/table.csv")
+    _choose(panel, "image_folder")
+    assert panel.path.text() == "/photos" and panel.options.text() == '{"size": [32, 32]}'
+    _choose(panel, "csv")
+    assert panel.path.text() == "/table.csv"
