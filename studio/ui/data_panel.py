@@ -160,6 +160,7 @@ class DataPanel(QWidget):
         buttons.addStretch(1)
         self.status = QLabel("Choose data and press Preview.")
         self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.PlainText)  # messages quote file names like <speaker>_1.wav
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.images, self.waves, self.rows = ImageGrid(), WaveView(), RowsTable()
@@ -258,7 +259,7 @@ class DataPanel(QWidget):
         training = self.document.project.training
         self._request += 1
         self._pending_config = cfg
-        self.status.setText(f"Loading {cfg['dataset']}…")
+        self._say(f"Loading {cfg['dataset']}…")
         self._loader.start(self._request, cfg, int(training.get("seed", 0)), float(training.get("val_split", 0.2)))
 
     def _on_finished(self, request: int, payload, error: str) -> None:
@@ -275,13 +276,18 @@ class DataPanel(QWidget):
             self._apply_after = False
             self._apply_now()
 
+    def _say(self, text: str) -> None:
+        self.status.setStyleSheet("")
+        self.status.setText(text)
+
     def _show_error(self, message: str) -> None:
-        self.status.setText(f"<span style='color:#c0392b'>{message}</span>")
+        self.status.setStyleSheet("color: #e0533f;")
+        self.status.setText(message)
         self.failed.emit(message)
 
     def _show(self, payload) -> None:
         split, info = payload["split"], payload["split"].info
-        self.status.setText(f"{info.description}: {summary(split)}")
+        self._say(f"{info.description}: {summary(split)}")
         self.balance.set_counts(payload["balance"], "Targets are not classes (regression or sequences).")
         self.skipped.clear()
         self.skipped.addItems(split.skipped)
@@ -390,7 +396,7 @@ class DataPanel(QWidget):
             note += (f" The vocabulary has {max(vocab)} tokens: the Embedding and output layers need "
                      "that many.")
         shaped = f" Input shape set on {', '.join(changes)}." if changes else ""
-        self.status.setText(f"Using {cfg['dataset']}: {summary(self.split)}.{shaped}{note}")
+        self._say(f"Using {cfg['dataset']}: {summary(self.split)}.{shaped}{note}")
         self.applied.emit(cfg)
 
     def _input_changes(self, info) -> dict[str, dict]:
