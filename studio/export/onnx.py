@@ -113,6 +113,9 @@ def onnx_bytes(module: GraphModule, inputs: tuple[torch.Tensor, ...], opset: int
             warnings.simplefilter("ignore")
             if exporter == "dynamo":
                 return _dynamo_bytes(module, inputs, opset, axes, names_in, names_out)
+            # torch 2.13 turns its exporter log on and dumps the whole graph when tracing
+            # fails; on stdout that would break `studio export --json`.
+            torch._C._jit_set_onnx_log_output_stream("stderr")
             buf = io.BytesIO()
             dyn = {n: {a: f"{n}_{'batch' if a == 0 else 'length'}" for a in ax} for n, ax in axes.items()}
             for i, name in enumerate(names_out):

@@ -91,3 +91,21 @@ def test_a_broken_graph_fails_with_exit_1_and_writes_nothing(tmp_path, capsys):
 def test_an_unreadable_project_exits_2(tmp_path, capsys):
     assert main(["export", str(tmp_path / "missing.json"), "--format", "onnx", "--out", str(tmp_path / "m.onnx")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_json_output_stays_clean_when_the_exporter_falls_back(tmp_path):
+    """lstm_speech's STFT makes the fast exporter fail and dump its graph from C++;
+    stdout must still hold only JSON lines."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "speech.onnx"
+    proc = subprocess.run([sys.executable, "-m", "studio", "export", str(template_path("lstm_speech")),
+                           "--format", "onnx", "--out", str(out), "--json"],
+                          capture_output=True, text=True, timeout=300, env={**__import__("os").environ,
+                                                                            "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert lines[-1]["exporter"] == "dynamo" and lines[-1]["max_diff"] <= 1e-4
+    assert any(x.get("step") == "exporting with the dynamo exporter" for x in lines)
+    assert out.is_file()
