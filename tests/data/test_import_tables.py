@@ -57,7 +57,7 @@ def test_csv_ragged_and_non_numeric_rows_are_skipped_with_line_numbers(tmp_path)
 @pytest.mark.parametrize("text, message", [
     ("", "empty"),
     ("a,b,y\n", "no data rows"),
-    ("a,b,y\nq,r,1\n", "no usable rows"),
+    ("a,b,y\n1,2,\n", "no usable rows"),
 ])
 def test_csv_unusable_files(tmp_path, text, message):
     with pytest.raises(DataError, match=message):
@@ -121,3 +121,24 @@ def test_npz_broken_inputs(tmp_path):
         load_data({"dataset": "npz", "path": str(tmp_path / "obj.npz")})
     with pytest.raises(DataError, match="does not exist"):
         load_data({"dataset": "npz", "path": str(tmp_path / "missing.npz")})
+
+
+def test_csv_word_columns_become_one_hot_features(tmp_path):
+    rows = "".join(f"{i},{['red', 'blue', 'green'][i % 3]},{i % 2}\n" for i in range(12))
+    path = _csv(tmp_path, "size,colour,y\n" + rows + "5,,1\n")
+    split = load_data({"dataset": "csv", "path": path, "standardize": False}, val_split=0.0)
+    assert split.info.extra["feature_names"] == ["size", "colour=blue", "colour=green", "colour=red"]
+    assert split.info.inputs["x"]["features"] == 4
+    by_size = {}
+    for row in split.train.fields["x"].tolist():
+        by_size.setdefault(row[0], []).append(row[1:])
+    assert by_size[0.0] == [[0.0, 0.0, 1.0]] and by_size[1.0] == [[1.0, 0.0, 0.0]]
+    assert [0.0, 0.0, 0.0] in by_size[5.0]  # an empty category cell is all zeros
+    assert split.skipped == []
+
+
+def test_csv_free_text_column_is_left_out_and_said(tmp_path):
+    rows = "".join(f"{i},note number {i},{i % 2}\n" for i in range(60))
+    split = load_data({"dataset": "csv", "path": _csv(tmp_path, "a,comment,y\n" + rows)}, val_split=0.0)
+    assert split.info.extra["feature_names"] == ["a"] and len(split.train) == 60
+    assert any("'comment' left out: 60 different texts" in s for s in split.skipped)

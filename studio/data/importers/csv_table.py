@@ -7,7 +7,9 @@ Options: ``path``; ``label`` (column name or 0-based index; default the last col
 class); ``standardize`` (default true: features scaled by the training rows' mean and
 standard deviation, kept in ``info.extra``).
 
-A row with the wrong number of cells or a non-numeric feature is skipped and listed.
+A feature column that holds words (most cells are not numbers, e.g. "red", "blue") becomes
+one 0/1 column per value, named ``column=value``. A row with the wrong number of cells or a
+non-numeric cell in a number column is skipped and listed.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from studio.data.importers._common import Skipped, bool_option, existing_file, f
 from studio.data.registry import register_dataset
 
 MAX_CLASSES = 100
+MAX_CATEGORIES = 50
 
 
 def _number(text: str) -> float | None:
@@ -66,6 +69,25 @@ def _read_rows(path, delimiter, header) -> tuple[list[str] | None, list[tuple[in
     return names, rows
 
 
+def _categories(rows, feat_cols, names, skipped: Skipped, path) -> dict[int, list[str] | None]:
+    """Feature columns that hold words rather than numbers (most cells not numbers), with
+    their sorted values; None for such a column with too many values to one-hot encode."""
+    out: dict[int, list[str] | None] = {}
+    for i in feat_cols:
+        cells = [row[i].strip() for _, row in rows if row[i].strip()]
+        words = [c for c in cells if _number(c) is None]
+        if not cells or len(words) * 2 <= len(cells):
+            continue
+        values = sorted(set(cells))
+        if len(values) > MAX_CATEGORIES:
+            skipped.add(path, f"column {names[i]!r} left out: {len(values)} different texts is too many "
+                              f"categories (at most {MAX_CATEGORIES})")
+            out[i] = None
+        else:
+            out[i] = values
+    return out
+
+
 def _column(names: list[str], key, path) -> int:
     if isinstance(key, int) and not isinstance(key, bool):
         if not -len(names) <= key < len(names):
@@ -100,13 +122,27 @@ def load_csv(seed: int = 0, val_split: float = 0.2, path: str | None = None, lab
         raise DataError(f"{path}: column {names[label_col]!r} is both the label and a feature")
 
     skipped = Skipped()
-    xs, labels = [], []
+    good = []
     for line, row in rows:
         if len(row) != width:
             skipped.add(path, f"has {len(row)} cells; the {'header' if names else 'first row'} has {width}", line)
-            continue
-        values = [_number(row[i]) for i in feat_cols]
-        bad = next((i for i, v in zip(feat_cols, values) if v is None), None)
+        else:
+            good.append((line, row))
+    categories = _categories(good, feat_cols, names, skipped, path)
+    feat_cols = [i for i in feat_cols if categories.get(i, ()) is not None]
+    feature_names = [f"{names[i]}={c}" if i in categories else names[i] for i in feat_cols
+                     for c in (categories.get(i) or [None])]
+    xs, labels = [], []
+    for line, row in good:
+        values, bad = [], None
+        for i in feat_cols:
+            if i in categories:  # one column per category, 1 where the row has it
+                values += [float(row[i].strip() == c) for c in categories[i]]
+            elif (v := _number(row[i])) is None:
+                bad = i
+                break
+            else:
+                values.append(v)
         if bad is not None:
             skipped.add(path, f"column {names[bad]!r}: {row[bad]!r} is not a number", line)
             continue
@@ -147,8 +183,9 @@ def load_csv(seed: int = 0, val_split: float = 0.2, path: str | None = None, lab
     x = torch.tensor([xs[i] for i in keep], dtype=torch.float32)
 
     info = DatasetInfo("csv", task, f"Rows of {path.name}", classes=classes,
-                       inputs={"x": {"kind": "vector", "features": len(feat_cols)}},
-                       extra={"path": str(path), "feature_names": [names[i] for i in feat_cols],
+                       inputs={"x": {"kind": "vector", "features": len(feature_names)}},
+                       extra={"path": str(path), "feature_names": feature_names,
+                              "categories": {names[i]: c for i, c in categories.items() if c},
                               "label_name": names[label_col]})
     split = finish(TensorData({"x": x, "y": y}), info, skipped, seed, val_split)
     if standardize:
