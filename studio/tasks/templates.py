@@ -83,7 +83,8 @@ def lstm_sequence() -> Project:
         "An LSTM reads noisy waveforms step by step and names their shape (sine, square, triangle, "
         "sawtooth) from its last step. Try next: wire lstm.seq through a pooling layer instead of "
         "lstm.last, or swap the LSTM for a GRU and compare speed.",
-        {"dataset": "waves"}, optimizer="adam", learning_rate=0.003, epochs=10, batch_size=64)
+        {"dataset": "waves"}, optimizer="adam", learning_rate=0.005, schedule="cosine", epochs=40, batch_size=32,
+        grad_clip=1.0)
 
 
 def lstm_speech() -> Project:
