@@ -50,6 +50,11 @@ def prepare(project, *, data=None, epochs=None, batch_size=None, device="cpu", r
     if data is None:
         data = load_data(project.data, seed=s["seed"], val_split=s["val_split"])
     _check_fields(model, data)
+    if resume is None:  # start from the weights beside the project file, if any (studio.transfer)
+        from studio.transfer import initial_weights
+
+        init = initial_weights(project)
+        callbacks = [init, *callbacks] if init is not None else callbacks
     if run_dir is None and write_files:
         run_dir = new_run_dir(runs_dir_for(project), project.name)
     info = {"project": project.to_dict(), "project_file": str(project.path) if project.path else None,
