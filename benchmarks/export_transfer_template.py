@@ -21,7 +21,6 @@ from studio.core.project import load
 from studio.export.weights import save_weights
 from studio.resources import template_path
 from studio.training import train_project
-from studio.transfer import PretrainedWeights, sibling_weights
 
 TEMPLATE = "transfer_digits"
 SOURCE_CLASSES = [0, 1, 2, 3, 4]
@@ -39,6 +38,7 @@ def source_project():
 
 def pretrain(out) -> float:
     project = source_project()
+    project.path = None  # from scratch, not from the weights being re-made
     for node in project.graph.nodes:
         project.graph.set_training(node.id, frozen=False, lr_scale=1.0)
     with tempfile.TemporaryDirectory() as tmp:
@@ -56,11 +56,11 @@ def compare(epochs: int | None = None, seed: int = 0) -> tuple[float, float]:
     project = load(template_path(TEMPLATE))
     project.training = {**project.training, "seed": seed}
     scratch = copy.deepcopy(project)
+    scratch.path = None  # no weights beside it: a fresh start
     for node in scratch.graph.nodes:
         scratch.graph.set_training(node.id, frozen=False, lr_scale=1.0)
     with tempfile.TemporaryDirectory() as tmp:
-        tuned = train_project(project, epochs=epochs, run_dir=f"{tmp}/tuned",
-                              callbacks=[PretrainedWeights(sibling_weights(template_path(TEMPLATE)))])
+        tuned = train_project(project, epochs=epochs, run_dir=f"{tmp}/tuned")  # starts from the weights beside it
         fresh = train_project(scratch, epochs=epochs, run_dir=f"{tmp}/scratch")
     return accuracy(tuned), accuracy(fresh)
 

@@ -67,11 +67,10 @@ def test_weights_come_from_an_onnx_model_by_node_name(registry, tmp_path):
 
 def test_frozen_nodes_do_not_change_during_real_training(registry, tmp_path):
     project = _template(registry)
-    callback = PretrainedWeights(sibling_weights(template_path("transfer_digits")))
     start = compile_graph(project.graph)
-    transfer_weights(start, callback.source)
-    result = train_project(project, epochs=2, run_dir=tmp_path / "run", callbacks=[callback])
-    assert callback.report.matched == ["conv1", "conv2"]
+    transfer_weights(start, sibling_weights(template_path("transfer_digits")))
+    # No callback given: a project with weights beside its file starts from them.
+    result = train_project(project, epochs=2, run_dir=tmp_path / "run")
     after = result.model.state_dict()
     for key in ("layers.conv1.weight", "layers.conv1.bias"):
         assert torch.equal(after[key].cpu(), start.state_dict()[key])
@@ -81,17 +80,24 @@ def test_frozen_nodes_do_not_change_during_real_training(registry, tmp_path):
     assert transfer_weights(again, tmp_path / "run").matched == ["conv1", "conv2", "head"]
 
 
+def test_an_explicit_source_reports_what_it_loaded(registry, tmp_path):
+    project = _template(registry)
+    project.path = None
+    callback = PretrainedWeights(sibling_weights(template_path("transfer_digits")))
+    train_project(project, epochs=1, run_dir=tmp_path / "run", callbacks=[callback], max_batches=2)
+    assert callback.report.matched == ["conv1", "conv2"] and callback.report.unused == ["source_head"]
+
+
 def test_fine_tuning_beats_the_same_network_from_scratch_at_equal_epochs(registry, tmp_path):
     tuned, fresh = [], []
-    weights = sibling_weights(template_path("transfer_digits"))
     for seed in range(4):
         project = _template(registry)
         project.training = {**project.training, "seed": seed}
         scratch = copy.deepcopy(project)
+        scratch.path = None  # no weights beside it: a fresh start
         for node in scratch.graph.nodes:
             scratch.graph.set_training(node.id, frozen=False)
-        tuned.append(_accuracy(train_project(project, run_dir=tmp_path / f"t{seed}",
-                                             callbacks=[PretrainedWeights(weights)])))
+        tuned.append(_accuracy(train_project(project, run_dir=tmp_path / f"t{seed}")))
         fresh.append(_accuracy(train_project(scratch, run_dir=tmp_path / f"s{seed}")))
     assert statistics.mean(tuned) > statistics.mean(fresh) + 0.05, (tuned, fresh)
     assert project.training["epochs"] <= 5  # the comparison is about a short budget
