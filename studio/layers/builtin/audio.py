@@ -54,9 +54,9 @@ LOGMEL = LayerSpec(
         Param("normalize", "bool", True, doc="Subtract each band's mean over the clip (robust to gain)"),
     ),
     infer=_logmel_infer, cost=_logmel_cost, build=_logmel_build,
-    export_notes="ONNX STFT (opset 17+) with the dynamo exporter; checked against torch with onnxruntime "
-                 "(max difference 2e-6), audio length stays dynamic. The legacy exporter (dynamo=False) "
-                 "is not checked.",
+    export_notes="ONNX STFT (opset 17+) with the dynamo exporter: checked against torch with onnxruntime "
+                 "(max difference 2e-6) and the audio length stays dynamic. The legacy exporter "
+                 "(dynamo=False) fails: its STFT does not take complex values.",
     legacy_ids=("MelSpectrogram",),
 )
 
