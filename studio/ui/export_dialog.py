@@ -133,7 +133,21 @@ class ExportDialog(QDialog):
         layout.addWidget(self.buttons)
         self.format.currentIndexChanged.connect(self._format_changed)
         self._format_changed()
+        self.show_preflight()
         self.resize(560, 300)
+
+    def show_preflight(self) -> list:
+        """Say before anything runs what would stop this export, node by node."""
+        from studio.export.common import preflight
+
+        blockers = preflight(self.document.graph, onnx=self.format.currentData() == "onnx")
+        if blockers:
+            self.status.setStyleSheet("color: #e06c75;")
+            self.status.setText("Cannot export yet:\n" + "\n".join(f"- {b}" for b in blockers))
+        else:
+            self.status.setStyleSheet("")
+            self.status.setText("Ready to export.")
+        return blockers
 
     # ---- choices ---------------------------------------------------------------------
     def _format_changed(self) -> None:
@@ -143,6 +157,8 @@ class ExportDialog(QDialog):
         onnx = fmt == "onnx"
         self.opset.setEnabled(onnx)
         self.exporter.setEnabled(onnx)
+        if self.thread is None and hasattr(self, "status"):
+            self.show_preflight()
         project = self.document.project
         folder = Path(project.path).parent if project.path else Path.home()
         stem = Path(self.out.text()).name.split(".")[0] if self.out.text() else (

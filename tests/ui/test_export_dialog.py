@@ -100,3 +100,13 @@ def test_import_onnx_opens_the_graph(export_window, tmp_path):
     assert {n.type for n in window.document.graph.nodes} == {"Input", "LSTM", "Linear", "Output"}
     assert (tmp_path / "imported.weights.safetensors").is_file()
     assert "Imported m.onnx" in window.statusBar().currentMessage()
+
+
+def test_preflight_names_the_problem_before_exporting(export_window):
+    from studio.ui.export_dialog import open_export_dialog
+
+    window, _ = export_window
+    window.document.disconnect([window.document.graph.edge_into("classifier", "in")])
+    dialog = open_export_dialog(window)
+    assert "Cannot export yet" in dialog.status.text() and "classifier" in dialog.status.text()
+    dialog.close()
