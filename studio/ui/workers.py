@@ -1,0 +1,123 @@
+"""The training worker: a QObject living in a QThread that runs ``train_project``.
+
+The trainer thread only appends numbers to a list per batch; every ~50 ms the list
+goes out in one signal, so the UI thread sees a few signals a second however fast the
+batches are, and it redraws from its own timer.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from studio.training import Control, TrainingCallback, TrainingError, prepare
+from studio.training.trainer import describe_error
+
+FLUSH_SECONDS = 0.05
+
+
+class _Relay(TrainingCallback):
+    """Trainer hooks -> worker signals, with per-batch numbers batched up."""
+
+    def __init__(self, worker: "TrainingWorker") -> None:
+        self.worker = worker
+        self.pending: list[float] = []  # step, loss, step, loss, ...
+        self.last_flush = 0.0
+        self.batches = 1
+        self.epoch_start = 0.0
+        self.samples = 0
+
+    def on_train_start(self, trainer) -> None:
+        self.batches = min(trainer.train_batches.num_batches, trainer.max_batches or 1 << 60) or 1
+        self.worker.started.emit({
+            "run_dir": str(trainer.run.path) if trainer.run else "", "epochs": trainer.settings["epochs"],
+            "batches": self.batches, "device": str(trainer.device), "first_epoch": trainer.epoch,
+        })
+
+    def on_train_epoch_start(self, trainer, epoch: int) -> None:
+        self.epoch_start = time.perf_counter()
+        self.samples = 0
+
+    def on_train_batch_end(self, trainer, batch: int, loss: float, size: int) -> None:
+        self.pending += (trainer.epoch + (batch + 1) / self.batches, loss)
+        self.samples += size
+        now = time.perf_counter()
+        if now - self.last_flush >= FLUSH_SECONDS:
+            self.last_flush = now
+            self.flush(trainer, batch + 1)
+
+    def flush(self, trainer, batch: int) -> None:
+        if self.pending:
+            self.worker.batchLosses.emit(self.pending)
+            self.pending = []
+        elapsed = time.perf_counter() - self.epoch_start
+        rate = self.samples / elapsed if elapsed > 0 else 0.0
+        epochs = trainer.settings["epochs"]
+        done = trainer.epoch + batch / self.batches
+        per_epoch = elapsed / max(batch, 1) * self.batches
+        self.worker.progress.emit({"epoch": trainer.epoch + 1, "epochs": epochs, "batch": batch,
+                                   "batches": self.batches, "fraction": done / max(epochs, 1),
+                                   "samples_per_s": rate, "eta": max(0.0, (epochs - done) * per_epoch)})
+
+    def on_train_epoch_end(self, trainer, record: dict) -> None:
+        self.flush(trainer, self.batches)
+        self.worker.epochEnded.emit(dict(record))
+
+
+class TrainingWorker(QObject):
+    started = Signal(dict)  # run_dir, epochs, batches, device, first_epoch
+    batchLosses = Signal(list)  # flat [x, loss, x, loss, ...]; x counts epochs (fractional)
+    progress = Signal(dict)  # epoch, epochs, batch, batches, fraction, samples_per_s, eta
+    epochEnded = Signal(dict)  # one history record
+    finished = Signal(dict)  # status, message, run_dir, history
+    errored = Signal(str)  # a run that failed; finished follows
+
+    def __init__(self, project, *, data=None, device: str = "cpu", resume=None, max_batches=None) -> None:
+        super().__init__()
+        self.project = project  # a snapshot: the editor may change its own copy meanwhile
+        self.data = data
+        self.device = device
+        self.resume = resume
+        self.max_batches = max_batches
+        self.control = Control()
+
+    def stop(self) -> None:
+        self.control.request_stop()
+
+    def pause(self) -> None:
+        self.control.pause()
+
+    def resume_run(self) -> None:
+        self.control.resume()
+
+    @Slot()
+    def run(self) -> None:
+        outcome = {"status": "error", "message": "", "run_dir": "", "history": []}
+        try:
+            trainer = prepare(self.project, data=self.data, device=self.device, resume=self.resume,
+                              callbacks=[_Relay(self)], control=self.control, max_batches=self.max_batches)
+            result = trainer.fit(resume=self.resume is not None)
+            outcome = {"status": result.stopped_reason, "message": result.message,
+                       "run_dir": str(result.run_dir or ""), "history": result.history}
+        except TrainingError as exc:
+            if exc.result is not None:
+                outcome.update(status=exc.result.stopped_reason, run_dir=str(exc.result.run_dir or ""),
+                               history=exc.result.history)
+            outcome["message"] = str(exc)
+            self.errored.emit(str(exc))
+        except Exception as exc:  # bad data, bad device: the app survives, the message shows
+            outcome["message"] = describe_error(exc)
+            self.errored.emit(outcome["message"])
+        self.finished.emit(outcome)
+
+
+def start_worker(worker: TrainingWorker) -> QThread:
+    """Run ``worker`` in a new thread that quits (and is deleted) when it finishes."""
+    thread = QThread()
+    thread.setObjectName("training")
+    worker.moveToThread(thread)
+    thread.started.connect(worker.run)
+    worker.finished.connect(thread.quit)
+    thread.start()
+    return thread

@@ -1,0 +1,86 @@
+"""Train from the panel: curves receive points, the graph can change meanwhile, Stop ends it."""
+
+import pytest
+import torch
+
+from studio.core.project import load
+from studio.resources import template_path
+
+
+@pytest.fixture
+def trained_window(make_window, tmp_path):
+    from studio.ui import training_panel
+
+    torch.set_num_threads(1)
+    project = load(template_path("cnn_digits"))
+    project.path = tmp_path / "digits.json"
+    project.training.update(epochs=200, batch_size=32, threads=1)
+    window = make_window(project)
+    panel = training_panel.install(window)
+    yield window, panel
+    panel.shutdown()
+
+
+def test_train_streams_curves_and_stop_ends_the_run(trained_window, qtbot):
+    window, panel = trained_window
+    assert panel.train_button.isEnabled() and not panel.stop_button.isEnabled()
+    panel.train_button.click()
+    assert panel.running and panel.stop_button.isEnabled()
+    qtbot.waitUntil(lambda: panel.point_counts()["batch"] > 20 and panel.point_counts()["val"] >= 2, timeout=30_000)
+    counts = panel.point_counts()
+    assert counts["smooth"] == counts["batch"] and counts["metric"] >= 2 and counts["lr"] >= 2
+    assert "samples/s" in panel.status.text() and panel.progress.value() > 0
+
+    # Editing the graph mid-run is allowed; the panel says the run trains the old graph.
+    assert not panel.changed_label.isVisibleTo(panel)
+    window.document.set_params("conv1", {"out_channels": 8})
+    assert panel.changed_label.isVisibleTo(panel)
+
+    with qtbot.waitSignal(panel.runFinished, timeout=20_000) as finished:
+        panel.stop_button.click()
+    assert finished.args[0]["status"] == "stopped"
+    assert not panel.running and panel.train_button.isEnabled()
+    assert panel.status.text().startswith("Stopped")
+    assert panel.runs.count() == 1 and "stopped" in panel.runs.item(0).text()
+
+
+def test_pause_holds_the_curves_and_resume_continues(trained_window, qtbot):
+    window, panel = trained_window
+    panel.train_button.click()
+    qtbot.waitUntil(lambda: panel.point_counts()["batch"] > 5, timeout=30_000)
+    panel.pause_button.click()
+    assert panel.pause_button.text() == "Resume"
+    qtbot.wait(200)  # let batched numbers already sent arrive
+    held = panel.series["batch"].n
+    qtbot.wait(300)
+    assert panel.series["batch"].n == held
+    panel.pause_button.click()
+    qtbot.waitUntil(lambda: panel.series["batch"].n > held, timeout=10_000)
+    with qtbot.waitSignal(panel.runFinished, timeout=20_000):
+        panel.stop_button.click()
+
+
+def test_a_failing_run_reports_and_the_panel_recovers(trained_window, qtbot):
+    window, panel = trained_window
+    window.document.project.data = {"dataset": "no-such-set"}
+    with qtbot.waitSignal(panel.runFinished, timeout=20_000) as finished:
+        panel.train_button.click()
+    assert finished.args[0]["status"] == "error"
+    assert "no-such-set" in panel.status.text()
+    assert panel.train_button.isEnabled()
+
+
+def test_absent_devices_are_greyed_with_the_reason(trained_window):
+    _, panel = trained_window
+    model = panel.device.model()
+    absent = [model.item(i) for i in range(panel.device.count()) if not model.item(i).isEnabled()]
+    assert absent and all(item.toolTip() for item in absent)
+    assert panel.device.itemData(0) == "auto"
+
+
+def test_settings_form_edits_the_project(trained_window):
+    window, panel = trained_window
+    panel.editors["optimizer"].setCurrentText("sgd")
+    panel.editors["learning_rate"].setValue(0.05)
+    assert window.document.project.training["optimizer"] == "sgd"
+    assert window.document.project.training["learning_rate"] == pytest.approx(0.05)
