@@ -231,6 +231,8 @@ class _Context:
         if name in self.consts:
             return not np.any(self.consts[name])
         node = self.producers.get(name)
+        if node is not None and node.op_type in ("Slice", "Expand", "Reshape", "Squeeze", "Unsqueeze", "Identity"):
+            return self.is_zeros(node.input[0])  # a view of zeros is zeros
         if node is None or node.op_type != "ConstantOfShape":
             return False
         fill = _constant(node)

@@ -107,6 +107,9 @@ def concat(ctx, node, a):
     xs = [ctx.data(i) for i in node.input]
     if len(xs) < 2:
         return xs
+    if int(a["axis"]) == 0 and all(x.view in ("lstm_h", "lstm_c") for x in xs):
+        # Stacked layers' final states [layers, B, H]: only the top layer's (the last) is ever read.
+        return [xs[-1]]
     return ctx.layer(node, "Concat", {"inputs": len(xs), "axis": int(a["axis"])}, xs)
 
 
@@ -190,31 +193,42 @@ def passthrough(ctx, node, a):
     return [ctx.data(node.input[0])]
 
 
-def lstm(ctx, node, a):
+def recurrent(ctx, node, a):
+    """ONNX LSTM/GRU (one layer, forward) over a batch-first sequence -> an LSTM/GRU node."""
+    cell = node.op_type
     x = ctx.data(node.input[0])
     if x.view != "time_major":
-        raise Unmapped("an LSTM over a tensor that is not a batch-first sequence")
+        raise Unmapped(f"a {cell} over a tensor that is not a batch-first sequence")
     direction = a.get("direction", b"forward")
-    if direction not in (b"forward", "forward"):
-        raise Unmapped(f"a {direction.decode() if isinstance(direction, bytes) else direction} LSTM")
+    direction = direction.decode() if isinstance(direction, bytes) else direction
+    if direction != "forward":
+        raise Unmapped(f"a {direction} {cell}")
     if a.get("layout", 0) or a.get("input_forget", 0) or "activations" in a or "clip" in a:
-        raise Unmapped("LSTM options other than the defaults")
+        raise Unmapped(f"{cell} options other than the defaults")
+    if cell == "GRU" and not a.get("linear_before_reset", 0):
+        raise Unmapped("a GRU with linear_before_reset=0 (PyTorch's GRU resets after the product)")
     extra = list(node.input[4:])
     if extra and extra[0]:
-        raise Unmapped("an LSTM with sequence lengths")
-    for name in extra[1:3]:
+        raise Unmapped(f"a {cell} with sequence lengths")
+    states = extra[1:3] if cell == "LSTM" else extra[1:2]
+    for name in states:
         if name and not ctx.is_zeros(name):
-            raise Unmapped("an LSTM with a non-zero initial state")
+            raise Unmapped(f"a {cell} with a non-zero initial state")
     if len(extra) > 3 and extra[3]:
         raise Unmapped("an LSTM with peepholes")
     hidden = int(a["hidden_size"])
+    gates = 4 if cell == "LSTM" else 3
     w, r = ctx.const(node.input[1]), ctx.const(node.input[2])
-    b = ctx.const(node.input[3]) if len(node.input) > 3 and node.input[3] else np.zeros((1, 8 * hidden), np.float32)
-    order = np.concatenate([np.arange(g * hidden, (g + 1) * hidden) for g in (0, 2, 3, 1)])  # iofc -> ifco
+    has_b = len(node.input) > 3 and node.input[3]
+    b = ctx.const(node.input[3]) if has_b else np.zeros((1, 2 * gates * hidden), np.float32)
+    # ONNX orders the gates iofc (LSTM) and zrh (GRU); PyTorch ifgo and rzn.
+    blocks = (0, 2, 3, 1) if cell == "LSTM" else (1, 0, 2)
+    order = np.concatenate([np.arange(g * hidden, (g + 1) * hidden) for g in blocks])
+    n = gates * hidden
     weights = {"rnn.weight_ih_l0": _t(w[0][order]), "rnn.weight_hh_l0": _t(r[0][order]),
-               "rnn.bias_ih_l0": _t(b[0][: 4 * hidden][order]), "rnn.bias_hh_l0": _t(b[0][4 * hidden:][order])}
+               "rnn.bias_ih_l0": _t(b[0][:n][order]), "rnn.bias_hh_l0": _t(b[0][n:][order])}
     params = {"hidden_size": hidden, "num_layers": 1, "bidirectional": False, "dropout": 0.0}
-    (seq,) = ctx.layer(node, "LSTM", params, [Val(x.node, x.port, "plain", 3)], weights, port="seq")
+    (seq,) = ctx.layer(node, cell, params, [Val(x.node, x.port, "plain", 3)], weights, port="seq")
     outs = [Val(seq.node, "seq", "lstm_y"), Val(seq.node, "h", "lstm_h"), Val(seq.node, "c", "lstm_c")]
     return outs[: len(node.output)]
 
@@ -250,9 +264,10 @@ HANDLERS = {
     "Softmax": activation("Softmax", dim=("axis", -1)), "Gelu": gelu,
     "MaxPool": pool("Max"), "AveragePool": pool("Avg"), "GlobalAveragePool": global_avg,
     "Flatten": flatten, "Reshape": reshape, "Transpose": transpose, "BatchNormalization": batchnorm,
-    "Dropout": passthrough, "Identity": passthrough, "LSTM": lstm, "Squeeze": squeeze, "Gather": gather,
+    "Dropout": passthrough, "Identity": passthrough, "LSTM": recurrent, "GRU": recurrent,
+    "Squeeze": squeeze, "Gather": gather,
 }
 
 # Inputs that carry data; the others (shapes, axes, indices) are folded into parameters.
-DATA_INPUTS = {"Reshape": (0,), "Squeeze": (0,), "Unsqueeze": (0,), "Gather": (0,), "LSTM": (0,),
+DATA_INPUTS = {"Reshape": (0,), "Squeeze": (0,), "Unsqueeze": (0,), "Gather": (0,), "LSTM": (0,), "GRU": (0,),
                "Conv": (0,), "Gemm": (0,), "BatchNormalization": (0,)}

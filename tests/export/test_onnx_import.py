@@ -58,6 +58,19 @@ class Recurrent(nn.Module):
         return self.fc(out[:, -1])
 
 
+class StackedGRU(nn.Module):
+    """Two layers: the exporter writes two ONNX GRU operators chained through transposes."""
+
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(3, 6, num_layers=2, batch_first=True)
+        self.fc = nn.Linear(6, 2)
+
+    def forward(self, x):
+        _, h = self.gru(x)
+        return self.fc(h[-1])
+
+
 class Unsupported(nn.Module):
     def __init__(self):
         super().__init__()
@@ -93,12 +106,13 @@ CASES = [
     ("residual_cnn", ResidualCNN, [torch.randn(2, 1, 8, 8), torch.randn(5, 1, 8, 8)], {"Add", "Conv2d", "MaxPool2d"}),
     ("concat", TwoBranch, [torch.randn(4, 5), torch.randn(7, 5)], {"Concat", "BatchNorm1d", "Softmax"}),
     ("lstm", Recurrent, [torch.randn(2, 5, 3), torch.randn(3, 11, 3)], {"LSTM", "Linear"}),
+    ("gru", StackedGRU, [torch.randn(2, 5, 3), torch.randn(3, 9, 3)], {"GRU", "Linear"}),
 ]
 
 
 @pytest.mark.parametrize("name,cls,inputs,layers", CASES, ids=[c[0] for c in CASES])
 def test_imported_model_reexports_with_the_same_outputs(name, cls, inputs, layers, registry, tmp_path):
-    original = _export(_trained_like(cls()), inputs[0], tmp_path / "original.onnx", sequence=name == "lstm")
+    original = _export(_trained_like(cls()), inputs[0], tmp_path / "original.onnx", sequence=name in ("lstm", "gru"))
     result = import_onnx(original, registry)
     graph = result.project.graph
     assert layers <= {n.type for n in graph.nodes}
