@@ -50,4 +50,6 @@ def run_app(argv: list[str] | None = None) -> int:
         window.update_title()
     if not window.offer_recovery():
         window.view.fit_all()
+    # Some Qt platforms crash at exit while the clipboard holds this process's data.
+    app.aboutToQuit.connect(app.clipboard().clear)
     return app.exec()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import sys
 import traceback
 from pathlib import Path
 
@@ -103,7 +104,7 @@ class MainWindow(FileActions, ClipboardActions, QMainWindow):
     def install_plugins(self) -> None:
         for name in PLUGIN_MODULES:
             try:
-                if importlib.util.find_spec(name) is None:
+                if name not in sys.modules and importlib.util.find_spec(name) is None:
                     continue
                 module = importlib.import_module(name)
                 module.install(self)

@@ -21,10 +21,17 @@ class GraphScene(QGraphicsScene):
         self._graph: Graph | None = None
         self._syncing = False
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
-        document.projectReplaced.connect(lambda _p: self.bind(document.graph))
+        # Bound methods, not lambdas: Qt drops them when the scene is deleted.
+        document.projectReplaced.connect(self._project_replaced)
         document.graphChanged.connect(self.refresh_analysis)
-        self.selectionChanged.connect(lambda: self.selectionIdsChanged.emit(self.selected_ids()))
+        self.selectionChanged.connect(self._selection_changed)
         self.bind(document.graph)
+
+    def _project_replaced(self, _project) -> None:
+        self.bind(self.document.graph)
+
+    def _selection_changed(self) -> None:
+        self.selectionIdsChanged.emit(self.selected_ids())
 
     # ---- mirroring -----------------------------------------------------------------
     def bind(self, graph: Graph) -> None:

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QGraphicsView
 
 from studio.core.errors import StudioError
 from studio.ui.canvas.interactions import NewLinkInteraction, PanInteraction
-from studio.ui.canvas.items import PortItem
+from studio.ui.canvas.items import HEADER, NODE_WIDTH, PortItem
 
 LAYER_MIME = "application/x-layer-studio-layer"
 
@@ -180,7 +180,8 @@ class GraphView(QGraphicsView):
             type_id = bytes(mime.data(LAYER_MIME)).decode()
             pos = self.mapToScene(event.position().toPoint())
             try:
-                node_id = self.document.add_node(type_id, (pos.x(), pos.y()))
+                # The cursor lands on the node's title bar, where the person aimed.
+                node_id = self.document.add_node(type_id, (pos.x() - NODE_WIDTH / 2, pos.y() - HEADER / 2))
             except StudioError as exc:
                 self.statusMessage.emit(str(exc))
                 event.ignore()
