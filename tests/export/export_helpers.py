@@ -4,13 +4,6 @@ from __future__ import annotations
 
 import torch
 
-from studio.core.project import load
-from studio.resources import template_names, template_path
-
-
-def templates(registry):
-    return {name: load(template_path(name), registry) for name in template_names()}
-
 
 def randomize_stats(module: torch.nn.Module, seed: int = 0) -> None:
     """Give BatchNorm layers non-trivial running statistics, as a trained model has."""

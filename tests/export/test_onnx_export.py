@@ -9,7 +9,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
-from export_helpers import randomize_stats, templates, two_branch
+from export_helpers import randomize_stats, two_branch
 
 from studio.core.project import load
 from studio.export.common import build_module, preflight
