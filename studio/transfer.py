@@ -126,3 +126,21 @@ def initial_weights(project) -> PretrainedWeights | None:
     path = getattr(project, "path", None)
     found = sibling_weights(path) if path is not None else None
     return PretrainedWeights(found, required=False) if found is not None else None
+
+
+def attach_weights(project, source) -> tuple[TransferReport, Path]:
+    """Make ``source``'s matching weights the project's starting point: they are written
+    beside the project file, where training (and the export dialog's default) find them."""
+    from studio.compile.module import compile_graph
+    from studio.export.weights import save_weights
+
+    if getattr(project, "path", None) is None:
+        raise StudioError("save the project first: its starting weights are kept beside its file")
+    module = compile_graph(project.graph)
+    report = transfer_weights(module, source)
+    if not report.matched:
+        raise StudioError(f"no weights matched, so nothing was written: {report}")
+    matched = set(report.matched)
+    state = {k: v for k, v in module.state_dict().items() if k[len(PREFIX):].partition(".")[0] in matched}
+    p = Path(project.path)
+    return report, save_weights(state, p.with_name(p.stem + ".weights.safetensors"))

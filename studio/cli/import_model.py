@@ -8,16 +8,21 @@ import warnings
 from studio.cli._output import emit_json, error
 
 NAME = "import"
-HELP = "import an ONNX model as an editable project (weights saved beside it as safetensors)"
+HELP = ("import an ONNX model as an editable project (weights saved beside it), or with --into, "
+        "start an existing project from another model's matching weights")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", help="ONNX file (.onnx)")
-    p.add_argument("--out", required=True, help="project file to write (.json)")
+    p.add_argument("model", help="ONNX file; with --into also a run folder or a .safetensors/.pt weights file")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", help="project file to write (.json)")
+    where.add_argument("--into", help="existing project whose nodes take the weights that match by name and shape")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.into:
+        return _transfer(args)
     from studio.core.errors import StudioError
     from studio.export.errors import ImportModelError
     from studio.export.onnx_import import import_onnx, read_model
@@ -46,6 +51,34 @@ def run(args: argparse.Namespace) -> int:
         if result.folded:
             print("folded shape computations: " + ", ".join(f"{k} x{v}" for k, v in sorted(result.folded.items())))
         print(f"train or export it with --weights {weights_path}")
+    return 0
+
+
+def _transfer(args) -> int:
+    from studio.core.errors import StudioError
+    from studio.core.project import load
+    from studio.export.errors import ImportModelError
+    from studio.export.weights import WeightsError
+    from studio.transfer import attach_weights
+
+    try:
+        project = load(args.into)
+    except StudioError as exc:
+        return _fail(args, str(exc), 2)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            report, path = attach_weights(project, args.model)
+    except (ImportModelError, WeightsError) as exc:
+        return _fail(args, str(exc), 2)
+    except StudioError as exc:
+        return _fail(args, str(exc), 1)
+    if args.json:
+        emit_json({"type": "summary", "ok": True, "model": str(args.model), "project": str(args.into),
+                   "weights": str(path), **report.to_json()})
+    else:
+        print(report)
+        print(f"wrote {path}: training {args.into} starts from these weights")
     return 0
 
 

@@ -296,7 +296,33 @@ def install(window) -> None:
     export.triggered.connect(lambda _c=False: open_export_dialog(window))
     imp = menu.addAction("Import ONNX...")
     imp.triggered.connect(lambda _c=False: _ask_import(window))
-    window.export_action, window.import_onnx_action = export, imp
+    start = menu.addAction("Start from weights...")
+    start.setToolTip("Load the weights of a run, a weights file or an ONNX model into the nodes "
+                     "that match by name and shape; training starts from them")
+    start.triggered.connect(lambda _c=False: _ask_start_from(window))
+    window.export_action, window.import_onnx_action, window.start_from_weights_action = export, imp, start
+
+
+def start_from_weights(window, source) -> str:
+    """Make ``source``'s matching weights the project's starting point; returns the report."""
+    from studio.transfer import attach_weights
+
+    report, path = attach_weights(window.document.project, source)
+    text = f"{report}\nSaved as {path.name}: training starts from these weights."
+    window.statusBar().showMessage(f"{len(report.matched)} node(s) take weights from {Path(str(source)).name}", 15000)
+    return text
+
+
+def _ask_start_from(window) -> None:
+    source = QFileDialog.getOpenFileName(
+        window, "Start from weights", "",
+        "Weights or models (*.safetensors *.pt *.pth *.ckpt *.onnx);;All files (*)")[0]
+    if not source:
+        return
+    try:
+        QMessageBox.information(window, "Start from weights", start_from_weights(window, source))
+    except StudioError as exc:
+        QMessageBox.warning(window, "Start from weights", str(exc))
 
 
 def open_export_dialog(window) -> ExportDialog:

@@ -32,3 +32,31 @@ def test_a_truncated_file_exits_2_with_the_reason(tmp_path, capsys):
     assert main(["import", str(bad), "--out", str(tmp_path / "p.json")]) == 2
     assert "bad.onnx" in capsys.readouterr().err
     assert not (tmp_path / "p.json").exists()
+
+
+def test_into_makes_matching_weights_the_projects_starting_point(tmp_path, capsys):
+    from studio.export.weights import read_state_dict
+
+    source = load(template_path("cnn_digits"))
+    module = build_module(source.graph)
+    source_path = tmp_path / "source.onnx"
+    export_onnx(source.graph, source_path, module=module)
+    target = load(template_path("cnn_digits"))
+    target.graph.set_params("classifier", {"out_features": 4})
+    target.save(tmp_path / "target.json")
+    assert main(["import", str(source_path), "--into", str(tmp_path / "target.json"), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert {"conv1", "conv2", "conv3"} <= set(summary["matched"]) and "classifier" in summary["skipped"]
+    saved = read_state_dict(tmp_path / "target.weights.safetensors")
+    assert not any(k.startswith("layers.classifier.") for k in saved)
+
+
+def test_into_a_missing_project_or_from_a_broken_file_fails_with_the_reason(tmp_path, capsys):
+    weights = tmp_path / "w.safetensors"
+    weights.write_bytes(b"\x00" * 16)
+    assert main(["import", str(weights), "--into", str(tmp_path / "nope.json")]) == 2
+    assert "nope.json" in capsys.readouterr().err
+    load(template_path("cnn_digits")).save(tmp_path / "p.json")
+    assert main(["import", str(weights), "--into", str(tmp_path / "p.json")]) == 2
+    assert "w.safetensors: not a readable safetensors file" in capsys.readouterr().err
+    assert not (tmp_path / "p.weights.safetensors").exists()

@@ -33,7 +33,7 @@ def export_window(make_window, tmp_path):
 def test_menu_entries_are_installed(export_window):
     window, _ = export_window
     texts = [a.text() for a in window.menu("&File").actions()]
-    assert "Export..." in texts and "Import ONNX..." in texts
+    assert {"Export...", "Import ONNX...", "Start from weights..."} <= set(texts)
 
 
 def test_onnx_export_runs_in_a_thread_and_shows_the_check(export_window, qtbot, tmp_path):
@@ -110,3 +110,17 @@ def test_preflight_names_the_problem_before_exporting(export_window):
     dialog = open_export_dialog(window)
     assert "Cannot export yet" in dialog.status.text() and "classifier" in dialog.status.text()
     dialog.close()
+
+
+def test_start_from_weights_reports_matches_and_keeps_them_beside_the_project(export_window, tmp_path):
+    from studio.export.weights import read_state_dict
+    from studio.ui.export_dialog import start_from_weights
+
+    window, run = export_window
+    window.document.set_params("classifier", {"out_features": 7})
+    window.document.save()
+    text = start_from_weights(window, run)
+    assert "1 node(s) loaded (lstm)" in text
+    assert "classifier kept its initial weights: weight is [4, 64] in the source but [7, 64] here" in text
+    saved = read_state_dict(tmp_path / "waves.weights.safetensors")
+    assert set(saved) == {k for k in read_state_dict(run) if k.startswith("layers.lstm.")}
