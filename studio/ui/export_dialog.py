@@ -99,6 +99,12 @@ class ExportDialog(QDialog):
         self.weights.addItem(RANDOM, None)
         for run in run_folders(document.project):
             self.weights.addItem(f"run {run.name}", str(run))
+        if document.project.path is not None:
+            from studio.transfer import sibling_weights
+
+            start = sibling_weights(document.project.path)
+            if start is not None:
+                self.weights.addItem(f"starting weights ({start.name})", str(start))
         if self.weights.count() > 1:
             self.weights.setCurrentIndex(1)  # the newest run: what people usually mean
         browse_w = QPushButton("File...")
