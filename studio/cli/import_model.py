@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"wrote {project_path} ({len(graph)} nodes) and {weights_path} ({len(result.state)} tensors)")
         if result.folded:
-            print("folded shape computations: " + ", ".join(f"{k} x{v}" for k, v in sorted(result.folded.items())))
+            print("folded into parameters (shape computations, weight layouts): " + ", ".join(f"{k} x{v}" for k, v in sorted(result.folded.items())))
         print(f"train or export it with --weights {weights_path}")
     return 0
 

@@ -101,8 +101,10 @@ def import_onnx(path: str | Path, registry=None) -> ImportResult:
             ctx.consumers[i] += 1
         if node.op_type == "Constant":
             ctx.consts[node.output[0]] = _constant(node)
-        elif node.op_type == "Identity" and node.input[0] in ctx.consts:  # exporters dedupe equal weights so
-            ctx.consts[node.output[0]] = ctx.consts[node.input[0]]
+        else:
+            folded_value = _fold(node, ctx.consts)
+            if folded_value is not None:  # weights an exporter left as slices and concats of weights
+                ctx.consts[node.output[0]] = folded_value
     for vi in g.input:
         if vi.name not in ctx.consts:
             ctx.add_input(vi.name, vi)
@@ -185,6 +187,49 @@ def _dims(vi) -> list | None:
     if not t.HasField("shape"):
         return None
     return [d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in t.shape.dim]
+
+
+def _fold(node, consts: dict) -> np.ndarray | None:
+    """The value of a layout operator whose inputs are all constants (numpy, no code from the file)."""
+    from onnx import helper
+
+    ins = [i for i in node.input if i]
+    if node.op_type not in _FOLDABLE or not ins or any(i not in consts for i in ins) or len(node.output) != 1:
+        return None
+    a = {x.name: helper.get_attribute_value(x) for x in node.attribute}
+    v = [consts[i] for i in ins]
+    try:
+        if node.op_type == "Identity":
+            return v[0]
+        if node.op_type == "Concat":
+            return np.concatenate(v, axis=int(a["axis"]))
+        if node.op_type == "Unsqueeze":
+            axes = a.get("axes", list(v[1].reshape(-1)) if len(v) > 1 else [])
+            out = v[0]
+            for ax in sorted(int(x) % (out.ndim + len(axes)) for x in axes):
+                out = np.expand_dims(out, ax)
+            return out
+        if node.op_type == "Squeeze":
+            axes = a.get("axes", list(v[1].reshape(-1)) if len(v) > 1 else None)
+            return np.squeeze(v[0], axis=tuple(int(x) for x in axes) if axes is not None else None)
+        if node.op_type == "Transpose":
+            return np.transpose(v[0], a.get("perm"))
+        if node.op_type == "Reshape" and not np.any(v[1] == 0):
+            return v[0].reshape(v[1])
+        if node.op_type == "Slice":
+            data, starts, ends = v[0], v[1], v[2]
+            axes = v[3] if len(v) > 3 else np.arange(len(starts))
+            steps = v[4] if len(v) > 4 else np.ones(len(starts), dtype=np.int64)
+            index = [slice(None)] * data.ndim
+            for st, en, ax, sp in zip(starts, ends, axes, steps):
+                index[int(ax)] = slice(int(st), int(en), int(sp))
+            return data[tuple(index)]
+    except (ValueError, IndexError, KeyError, TypeError):
+        return None
+    return None
+
+
+_FOLDABLE = ("Identity", "Concat", "Unsqueeze", "Squeeze", "Transpose", "Reshape", "Slice")
 
 
 def _constant(node) -> np.ndarray:

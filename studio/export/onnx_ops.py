@@ -22,7 +22,7 @@ class Unmapped(Exception):
 class Val:
     node: str
     port: str = "out"
-    view: str = "plain"  # plain | time_major | lstm_y | lstm_h | lstm_c
+    view: str = "plain"  # plain | time_major | lstm_y | lstm_y_tbdh | lstm_h | lstm_c
     rank: int | None = None
 
 
@@ -161,6 +161,8 @@ def flatten(ctx, node, a):
 
 def reshape(ctx, node, a):
     x = ctx.data(node.input[0])
+    if x.view == "lstm_y_tbdh":  # one direction: [T, B, 1, H] -> [T, B, H]
+        return [Val(x.node, "seq", "time_major", 3)]
     out = ctx.dims(node.output[0])
     if out is None or len(out) < 2 or not all(isinstance(d, int) and d > 0 for d in out[1:]):
         raise Unmapped("a reshape whose target size is not known")
@@ -172,6 +174,8 @@ def reshape(ctx, node, a):
 def transpose(ctx, node, a):
     x = ctx.data(node.input[0])
     perm = list(a.get("perm", []))
+    if x.view == "lstm_y" and perm == [0, 2, 1, 3]:  # [T, dirs, B, H] -> [T, B, dirs, H], then a Reshape
+        return [Val(x.node, x.port, "lstm_y_tbdh", 4)]
     if x.view in ("plain", "time_major") and perm == [1, 0, 2]:
         return [Val(x.node, x.port, "time_major" if x.view == "plain" else "plain", 3)]
     if x.view == "plain" and perm and perm[0] == 0:

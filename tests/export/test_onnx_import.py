@@ -134,6 +134,23 @@ def test_lstm_zero_state_and_shape_computations_are_folded_not_dropped(registry,
     assert result.project.graph.node("x").params["length"] == 0  # the length stays free
 
 
+def test_a_dynamo_export_with_weights_left_as_slices_imports_too(registry, tmp_path):
+    model = _trained_like(Recurrent())
+    x = torch.randn(2, 5, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        program = torch.onnx.export(model, (x,), dynamo=True, input_names=["x"], output_names=["y"],
+                                    dynamic_shapes=({0: torch.export.Dim.AUTO, 1: torch.export.Dim.AUTO},),
+                                    verbose=False)
+    program.save(str(tmp_path / "d.onnx"), external_data=False)
+    result = import_onnx(tmp_path / "d.onnx", registry)
+    assert [n.type for n in result.project.graph.nodes] == ["Input", "LSTM", "Linear", "Output"]
+    module = build_module(result.project.graph, result.state)
+    export_onnx(result.project.graph, tmp_path / "again.onnx", module=module)
+    for xs in (x, torch.randn(4, 9, 3)):
+        np.testing.assert_allclose(_run(tmp_path / "again.onnx", xs), _run(tmp_path / "d.onnx", xs), atol=1e-5)
+
+
 def test_unmapped_operators_are_listed_by_name_and_count(registry, tmp_path):
     path = _export(Unsupported().eval(), torch.randn(2, 4), tmp_path / "m.onnx")
     with pytest.raises(ImportModelError) as info:
