@@ -131,3 +131,15 @@ def test_two_inputs_two_outputs_keep_their_names(graph, tmp_path):
     np.testing.assert_allclose(got[0], features.numpy(), atol=1e-5)
     np.testing.assert_allclose(got[1], scores.numpy(), atol=1e-5)
     assert "random inputs" in report.sample
+
+
+def test_a_plugin_layer_exports_and_matches(graph, tmp_path):
+    graph.add_node("Input", {"kind": "image", "channels": 8, "height": 5, "width": 5}, node_id="x")
+    graph.add_node("SqueezeExcite", {"reduction": 2}, node_id="se")
+    graph.add_node("Output", node_id="y")
+    graph.connect("x", "out", "se", "in")
+    graph.connect("se", "out", "y", "in")
+    report = export_onnx(graph, tmp_path / "se.onnx")
+    assert report.max_diff <= 1e-5
+    ops = {n.op_type for n in onnx.load(str(tmp_path / "se.onnx")).graph.node}
+    assert {"Sigmoid", "Mul"} <= ops
