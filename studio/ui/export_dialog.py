@@ -307,6 +307,57 @@ def install(window) -> None:
                      "that match by name and shape; training starts from them")
     start.triggered.connect(lambda _c=False: _ask_start_from(window))
     window.export_action, window.import_onnx_action, window.start_from_weights_action = export, imp, start
+    window.template_weights = TemplateWeights(window)
+
+
+class TemplateWeights(QObject):
+    """A project made from a template that ships pretrained weights (``transfer_digits``)
+    has no file yet, so training could not find them beside it: on its first save they
+    are copied beside the new file."""
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.pending: Path | None = None
+        window.document.projectReplaced.connect(self._replaced)
+        window.document.pathChanged.connect(self._saved)
+        self._replaced(window.document.project)
+
+    def _replaced(self, project) -> None:
+        self.pending = template_weights_for(project) if project.path is None else None
+        if self.pending is not None:
+            self.window.statusBar().showMessage(
+                "This template starts from pretrained weights: save the project to keep them beside it", 15000)
+
+    def _saved(self, path) -> None:
+        if self.pending is None or path is None:
+            return
+        import shutil
+
+        target = Path(path).with_name(Path(path).stem + ".weights.safetensors")
+        if not target.exists():
+            shutil.copyfile(self.pending, target)
+            self.window.statusBar().showMessage(f"Pretrained weights kept beside the project: {target.name}", 15000)
+        self.pending = None
+
+
+def template_weights_for(project) -> Path | None:
+    """The shipped weights of the template this unsaved project was made from (by its name)."""
+    import json
+
+    from studio.resources import template_names, template_path
+    from studio.transfer import sibling_weights
+
+    for name in template_names():
+        weights = sibling_weights(template_path(name))
+        if weights is None:
+            continue
+        try:
+            if json.loads(template_path(name).read_text(encoding="utf-8")).get("name") == project.name:
+                return weights
+        except (OSError, ValueError):
+            continue
+    return None
 
 
 def start_from_weights(window, source) -> str:

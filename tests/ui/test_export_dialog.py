@@ -124,3 +124,18 @@ def test_start_from_weights_reports_matches_and_keeps_them_beside_the_project(ex
     assert "classifier kept its initial weights: weight is [4, 64] in the source but [7, 64] here" in text
     saved = read_state_dict(tmp_path / "waves.weights.safetensors")
     assert set(saved) == {k for k in read_state_dict(run) if k.startswith("layers.lstm.")}
+
+
+def test_a_template_with_pretrained_weights_keeps_them_on_first_save(make_window, tmp_path):
+    from studio.transfer import initial_weights
+    from studio.ui import export_dialog
+
+    template = load(template_path("transfer_digits"))
+    template.path = None  # as File > New from a template makes it
+    window = make_window(template)
+    export_dialog.install(window)
+    assert window.template_weights.pending is not None
+    window.document.save(tmp_path / "mine.json")
+    shipped = template_path("transfer_digits").with_name("transfer_digits.weights.safetensors")
+    assert (tmp_path / "mine.weights.safetensors").read_bytes() == shipped.read_bytes()
+    assert initial_weights(window.document.project) is not None  # training starts from them
