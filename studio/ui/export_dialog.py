@@ -100,10 +100,9 @@ class ExportDialog(QDialog):
         for run in run_folders(document.project):
             self.weights.addItem(f"run {run.name}", str(run))
         if document.project.path is not None:
-            from studio.transfer import sibling_weights
-
-            start = sibling_weights(document.project.path)
-            if start is not None:
+            p = Path(document.project.path)
+            start = p.with_name(p.stem + ".weights.safetensors")
+            if start.is_file():
                 self.weights.addItem(f"starting weights ({start.name})", str(start))
         if self.weights.count() > 1:
             self.weights.setCurrentIndex(1)  # the newest run: what people usually mean
@@ -346,11 +345,10 @@ def template_weights_for(project) -> Path | None:
     import json
 
     from studio.resources import template_names, template_path
-    from studio.transfer import sibling_weights
 
-    for name in template_names():
-        weights = sibling_weights(template_path(name))
-        if weights is None:
+    for name in template_names():  # studio.transfer would import torch: the editor starts without it
+        weights = template_path(name).with_name(f"{name}.weights.safetensors")
+        if not weights.is_file():
             continue
         try:
             if json.loads(template_path(name).read_text(encoding="utf-8")).get("name") == project.name:
