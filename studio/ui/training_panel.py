@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget,
-    QApplication, QListWidgetItem, QProgressBar, QPushButton, QScrollArea, QSpinBox, QSplitter, QVBoxLayout, QWidget,
+    QApplication, QListWidgetItem, QProgressBar, QPushButton, QScrollArea, QSpinBox, QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from studio.core.project import from_dict
@@ -129,17 +129,24 @@ class TrainingPanel(QWidget):
         self.runs.setToolTip("Tick past runs to overlay their curves")
         self.runs.itemChanged.connect(lambda _i: self._overlay_runs())
 
+        runs_page = QWidget()
+        runs_layout = QVBoxLayout(runs_page)
+        runs_layout.setContentsMargins(0, 0, 0, 0)
+        runs_layout.addWidget(self.log_scale)
+        runs_layout.addWidget(self.runs)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(scroll, "Settings")
+        self.tabs.addTab(runs_page, "Runs")
         left = QVBoxLayout()
-        left.addWidget(scroll, 3)
+        left.setContentsMargins(0, 0, 0, 0)
         left.addLayout(buttons)
         left.addWidget(self.progress)
         left.addWidget(self.status)
         left.addWidget(self.changed_label)
-        left.addWidget(self.log_scale)
-        left.addWidget(QLabel("Past runs"))
-        left.addWidget(self.runs, 1)
+        left.addWidget(self.tabs, 1)
         side = QWidget()
         side.setLayout(left)
+        side.setMinimumWidth(260)
 
         self.plots = pg.GraphicsLayoutWidget()
         self.loss_plot = self.plots.addPlot(row=0, col=0, title="Loss")
@@ -163,6 +170,8 @@ class TrainingPanel(QWidget):
         splitter.addWidget(side)
         splitter.addWidget(self.plots)
         splitter.setStretchFactor(1, 3)
+        splitter.setSizes([300, 900])
+        self.dock = None  # set by install(): shown and raised when a run starts
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(splitter)
@@ -258,6 +267,9 @@ class TrainingPanel(QWidget):
         self.worker.epochEnded.connect(self._on_epoch)
         self.worker.finished.connect(self._on_finished)
         self.thread = start_worker(self.worker)
+        if self.dock is not None:
+            self.dock.show()
+            self.dock.raise_()
         # The thread object must outlive this panel if the window closes mid-run.
         _LIVE.add(self.thread)
         self.thread.finished.connect(lambda t=self.thread: _LIVE.discard(t))
@@ -408,6 +420,7 @@ class TrainingPanel(QWidget):
 def install(window) -> TrainingPanel:
     panel = TrainingPanel(window.document)
     dock = window.add_panel(panel, "Training", "bottom")
+    panel.dock = dock
     menu = window.menu("&Train")
     train = menu.addAction("Train")
     train.setShortcut("Ctrl+T")

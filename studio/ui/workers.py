@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from studio.training import Control, TrainingCallback, TrainingError, prepare
 from studio.training.trainer import describe_error
@@ -118,6 +118,7 @@ def start_worker(worker: TrainingWorker) -> QThread:
     thread.setObjectName("training")
     worker.moveToThread(thread)
     thread.started.connect(worker.run)
-    worker.finished.connect(thread.quit)
+    # Direct: quit() is thread-safe, and a waiting UI thread could not deliver a queued call.
+    worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
     thread.start()
     return thread
