@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from studio.core.project import load
-from studio.export.common import build_module, sample_inputs
+from studio.export.common import build_module, quiet_native_stderr, sample_inputs
 from studio.export.onnx import export_onnx
 from studio.resources import template_names, template_path
 
@@ -51,7 +51,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / f"{name}.onnx"
             start = time.perf_counter()
-            report = export_onnx(project.graph, out, module=module, data=project.data)
+            with quiet_native_stderr():
+                report = export_onnx(project.graph, out, module=module, data=project.data)
             seconds = time.perf_counter() - start
             opts = ort.SessionOptions()
             opts.intra_op_num_threads = args.threads

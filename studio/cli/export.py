@@ -4,9 +4,6 @@ checked against the app's own model before anything is written."""
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import sys
 import warnings
 
 from studio.cli._output import emit_json, error, human_bytes
@@ -32,6 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from studio.export.common import quiet_native_stderr
     from studio.export.errors import ExportError
     from studio.export.formats import export_project
     from studio.export.weights import WeightsError
@@ -52,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
             emit_json({"type": "progress", "step": what, "fraction": round(frac, 2)})
 
     try:
-        with warnings.catch_warnings(), _quiet_stderr():
+        with warnings.catch_warnings(), quiet_native_stderr():
             warnings.simplefilter("ignore")
             report = export_project(project, args.format, args.out, weights=args.weights, opset=args.opset,
                                     exporter=args.exporter, progress=progress)
@@ -74,22 +72,6 @@ def run(args: argparse.Namespace) -> int:
         if report.checks:
             print(f"  checked on {report.sample}")
     return 0
-
-
-@contextlib.contextmanager
-def _quiet_stderr():
-    """Silence what torch's exporters print from C++ (graph dumps, deprecation notes);
-    failures still reach the person as one clear message."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 2)
-            yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def _fail(args, message: str, code: int) -> int:

@@ -3,6 +3,9 @@ the real batch a check runs on, and which axes may vary."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -154,3 +157,20 @@ def _length_free(graph: Graph) -> set[str]:
         if not analyze(trial).build_errors:
             free.add(node.id)
     return free
+
+
+@contextlib.contextmanager
+def quiet_native_stderr():
+    """Silence what torch's exporters print from C++ (graph dumps when tracing fails, notes);
+    a failure still reaches the person as one clear message. For single-threaded callers
+    (the command line, benchmarks): it redirects the process's stderr."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
