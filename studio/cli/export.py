@@ -21,7 +21,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", required=True, choices=list(FORMATS), help="what to write")
     p.add_argument("--out", required=True, help="output file (for pytorch, the .py; its .pt goes beside it)")
     p.add_argument("--weights", default=None,
-                   help="run folder, .safetensors or state_dict/checkpoint file (default: random weights)")
+                   help="run folder, .safetensors or state_dict/checkpoint file (default: the project's "
+                        "<name>.weights.safetensors if there is one, else random weights)")
     p.add_argument("--opset", type=int, default=None, help="ONNX opset (default 18)")
     p.add_argument("--exporter", choices=("auto", "legacy", "dynamo"), default="auto",
                    help="ONNX exporter: auto (legacy, falling back to dynamo), legacy or dynamo")
@@ -38,6 +39,15 @@ def run(args: argparse.Namespace) -> int:
         project = load(args.project)
     except StudioError as exc:
         return _fail(args, str(exc), 2)
+    if args.weights is None and project.path is not None:
+        p = project.path
+        beside = p.with_name(p.stem + ".weights.safetensors")
+        if beside.is_file():  # an imported model's weights, or a project's starting weights
+            args.weights = str(beside)
+            if args.json:
+                emit_json({"type": "info", "message": f"using the weights beside the project: {beside}"})
+            else:
+                error(f"using the weights beside the project: {beside}")
     if args.weights is None:
         warning = "no --weights given: exporting randomly initialised weights"
         if args.json:

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {project_path} ({len(graph)} nodes) and {weights_path} ({len(result.state)} tensors)")
         if result.folded:
             print("folded into parameters (shape computations, weight layouts): " + ", ".join(f"{k} x{v}" for k, v in sorted(result.folded.items())))
-        print(f"train or export it with --weights {weights_path}")
+        print(f"training and export of {project_path.name} start from these weights")
     return 0
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+import onnxruntime as ort
+import torch
+
 from studio.cli import main
 from studio.core.project import load
 from studio.export.common import build_module
@@ -22,8 +25,15 @@ def test_import_writes_project_and_weights_that_export_again(tmp_path, capsys):
     assert summary["weights"] == str(tmp_path / "imported.weights.safetensors")
     assert {x["layer"] for x in lines if x["type"] == "node"} == {"Input", "LSTM", "Linear", "Output"}
     again = tmp_path / "again.onnx"
-    assert main(["export", str(out), "--weights", summary["weights"], "--format", "onnx", "--out", str(again)]) == 0
-    assert again.is_file()
+    assert main(["export", str(out), "--format", "onnx", "--out", str(again), "--json"]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert lines[0] == {"type": "info", "message": f"using the weights beside the project: {summary['weights']}"}
+    assert not any(x["type"] == "warning" for x in lines)
+    x = torch.randn(2, 30, 1)
+    got = ort.InferenceSession(str(again), providers=["CPUExecutionProvider"]).run(None, {"signal": x.numpy()})[0]
+    ref = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"]).run(
+        None, {"signal": x.numpy()})[0]
+    assert abs(got - ref).max() < 1e-5  # the imported weights, not a fresh initialisation
 
 
 def test_a_truncated_file_exits_2_with_the_reason(tmp_path, capsys):
