@@ -29,6 +29,10 @@ def apply_theme(app: QApplication, name: str) -> None:
     current_theme.update(canvas=data["canvas"], grid=data["grid"])
 
 
+def _clear_clipboard() -> None:
+    QApplication.clipboard().clear()
+
+
 def run_app(argv: list[str] | None = None) -> int:
     """``studio [PROJECT]``: open the window on PROJECT, or on the built-in example."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -51,5 +55,5 @@ def run_app(argv: list[str] | None = None) -> int:
     if not window.offer_recovery():
         window.view.fit_all()
     # Some Qt platforms crash at exit while the clipboard holds this process's data.
-    app.aboutToQuit.connect(app.clipboard().clear)
+    app.aboutToQuit.connect(_clear_clipboard)
     return app.exec()

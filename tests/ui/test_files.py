@@ -1,0 +1,137 @@
+"""New from a template, recent files, dropped files, asking before losing changes,
+autosave and recovery after a crash."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from studio.resources import template_path
+from studio.ui import userdata
+
+
+def test_new_from_template_and_empty(window):
+    window.choose_template = lambda: "cnn_digits"
+    assert window.new_project()
+    assert "image" in window.scene.nodes and window.document.path is None
+    assert window.ready_label.text() == "Ready to train"
+    assert window.document.project.name in window.windowTitle()
+    window.choose_template = lambda: ""
+    assert window.new_project()
+    assert len(window.document.graph) == 0 and not window.scene.nodes
+    window.choose_template = lambda: None  # cancelled: nothing changes
+    window.document.add_node("ReLU")
+    window.ask_save_changes = lambda: "discard"
+    assert not window.new_project()
+    assert len(window.document.graph) == 1
+
+
+def test_close_with_unsaved_changes_asks(window, tmp_path):
+    window.document.add_node("ReLU")
+    assert window.isWindowModified()
+    asked = []
+    window.ask_save_changes = lambda: asked.append(1) or "cancel"
+    assert not window.close()
+    assert asked and window.isVisible()
+    target = tmp_path / "kept.json"
+    window.ask_save_changes = lambda: "save"
+    window.ask_save_path = lambda: str(target)
+    assert window.close()
+    assert json.loads(target.read_text())["nodes"][0]["type"] == "ReLU"
+
+
+def test_recent_files_and_drop_a_file_on_the_window(window, tmp_path):
+    path = tmp_path / "copy.json"
+    path.write_text(template_path("cnn_digits").read_text())
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(QPoint(300, 300), *args)
+    QApplication.sendEvent(window.view.viewport(), enter)
+    drop = QDropEvent(QPointF(300, 300), *args)
+    QApplication.sendEvent(window.view.viewport(), drop)
+    assert enter.isAccepted() and drop.isAccepted()
+    assert window.document.path == path and "conv1" in window.scene.nodes
+    assert userdata.recent_files()[0] == str(path.resolve())
+    assert [a.text() for a in window.recent_menu.actions()] == [str(path.resolve())]
+
+
+def test_autosave_then_recovery_after_a_crash(make_window, tmp_path):
+    w1 = make_window()
+    w1.document.add_node("Linear", params={"out_features": 7})
+    w1.autosave()
+    saved = w1.autosave_path()
+    entry = json.loads(saved.read_text())
+    assert entry["project"]["nodes"][0]["params"]["out_features"] == 7
+    # Pretend the process that wrote it died: give it the pid of a finished process.
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    entry["pid"] = int(dead.stdout)
+    saved.write_text(json.dumps(entry))
+    w1.session_id = "other"  # this window must not delete the "crashed" file on close
+
+    w2 = make_window()
+    offered = []
+    w2.ask_recover = lambda entries: offered.append(entries) or True
+    assert w2.offer_recovery()
+    assert offered and [n.type for n in w2.document.graph] == ["Linear"]
+    assert w2.document.graph.nodes[0].params["out_features"] == 7
+    assert w2.isWindowModified()  # recovered work still needs saving
+    assert not saved.exists()
+    assert not w2.offer_recovery()  # offered once
+
+
+def test_saving_clears_modified_and_autosave(window, tmp_path):
+    window.document.add_node("ReLU")
+    window.autosave()
+    assert window.autosave_path().exists()
+    assert window._save_to(tmp_path / "a.json")
+    assert not window.isWindowModified() and not window.autosave_path().exists()
+    assert "a.json" in window.windowTitle()
+
+
+def test_unwritable_save_target_gives_a_dialog(window, drive, tmp_path):
+    window.document.add_node("ReLU")
+    folder = tmp_path / "dir.json"
+    folder.mkdir()
+    seen: list = []
+    drive.close_modal_later(seen)
+    assert not window._save_to(folder)
+    assert seen and seen[0][0] == "Cannot save project" and "dir.json" in seen[0][1]
+    assert window.isWindowModified()
+
+
+def test_studio_file_argument_opens_it(tmp_path):
+    """`studio FILE` starts the window on FILE (checked in a separate process)."""
+    path = tmp_path / "p.json"
+    path.write_text(template_path("lstm_sequence").read_text())
+    code = ("import sys; from PySide6.QtCore import QTimer; from PySide6.QtWidgets import QApplication\n"
+            "app = QApplication([])\n"
+            "def done():\n"
+            "    w = [w for w in app.topLevelWidgets() if w.objectName() == 'MainWindow'][0]\n"
+            "    print(w.document.path, len(w.document.graph))\n"
+            "    w.document.undo_stack.setClean(); app.quit()\n"
+            "QTimer.singleShot(300, done)\n"
+            "import studio.ui.main_window as mw; mw.PLUGIN_MODULES = ()  # the editor alone\n"
+            "from studio.ui.app import run_app; sys.exit(run_app([sys.argv[1]]))\n")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    shown_path, count = out.stdout.split()
+    assert shown_path == str(path) and int(count) > 3
+
+
+def test_the_editor_does_not_import_torch():
+    code = ("import sys; from PySide6.QtWidgets import QApplication; app = QApplication([])\n"
+            "from studio.ui.main_window import MainWindow; from studio.resources import template_path\n"
+            "w = MainWindow(plugins=False); w.show(); w.open_path(template_path('cnn_digits'), ask=False)\n"
+            "app.processEvents(); print('torch' in sys.modules)\n")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-1] == "False"
