@@ -117,9 +117,8 @@ def onnx_bytes(module: GraphModule, inputs: tuple[torch.Tensor, ...], opset: int
             # fails; on stdout that would break `studio export --json`.
             torch._C._jit_set_onnx_log_output_stream("stderr")
             buf = io.BytesIO()
-            dyn = {n: {a: f"{n}_{'batch' if a == 0 else 'length'}" for a in ax} for n, ax in axes.items()}
-            for i, name in enumerate(names_out):
-                dyn[name] = {0: "batch"}
+            dyn = {n: {a: "batch" if a == 0 else f"{n}_length" for a in ax} for n, ax in axes.items()}
+            dyn.update({name: {0: "batch"} for name in names_out})
             torch.onnx.export(module, tuple(inputs), buf, dynamo=False, opset_version=opset,
                               input_names=names_in, output_names=names_out, dynamic_axes=dyn,
                               do_constant_folding=True)
