@@ -34,12 +34,18 @@ class Document(QObject):
     def __init__(self, project: Project | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
-        self.undo_stack.cleanChanged.connect(lambda clean: self.modifiedChanged.emit(not clean))
+        self.undo_stack.cleanChanged.connect(self._clean_changed)
         self._analysis: Analysis | None = None
         self._depth = 0
         self._pending = False
         self.project = project if project is not None else Project(Graph())
         self._watch(self.project.graph)
+
+    def _clean_changed(self, clean: bool) -> None:
+        try:
+            self.modifiedChanged.emit(not clean)
+        except RuntimeError:  # the stack says "clean" once more while it is destroyed
+            pass
 
     # ---- the project ---------------------------------------------------------------
     @property

@@ -10,6 +10,9 @@ from studio.core.graph import Edge, Graph, Node
 from studio.ui.canvas.items import EdgeItem, NodeItem
 
 
+RED_CODES = {"shape", "cycle", "unconnected_input"}
+
+
 class GraphScene(QGraphicsScene):
     selectionIdsChanged = Signal(list)  # node ids
 
@@ -118,7 +121,8 @@ class GraphScene(QGraphicsScene):
             info = analysis.nodes.get(node_id)
             problems = analysis.problems_of(node_id)
             severity = None
-            if any(p.severity == "error" for p in problems):
+            # A shape that does not fit is drawn red even when analysis only warns about it.
+            if any(p.severity == "error" or p.code in RED_CODES for p in problems):
                 severity = "error"
             elif problems:
                 severity = "warning"

@@ -29,6 +29,7 @@ def guarded(handler):
 
 
 class GraphView(QGraphicsView):
+    MIN_FIT_ZOOM = 0.45  # below this labels are unreadable: show the start of the graph instead
     statusMessage = Signal(str)
     filesDropped = Signal(list)  # paths
     searchRequested = Signal(QPointF)  # scene position for the Tab popup
@@ -85,9 +86,16 @@ class GraphView(QGraphicsView):
             self.centerOn(0, 0)
             return
         self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
-        if self.zoom() > 1.25:  # a tiny graph should not fill the screen with huge nodes
-            self.zoom_by(1.25 / self.zoom())
-        self.centerOn(rect.center())
+        if self.zoom() > 1.1:  # a tiny graph should not fill the screen with huge nodes
+            self.zoom_by(1.1 / self.zoom())
+        if self.zoom() >= self.MIN_FIT_ZOOM:
+            self.centerOn(rect.center())
+            return
+        self.zoom_by(self.MIN_FIT_ZOOM / self.zoom())
+        # Too big to read whole: start where the data enters (top-left), like a page.
+        seen = self.mapToScene(self.viewport().rect()).boundingRect()
+        self.centerOn(rect.left() - 40 + seen.width() / 2, max(rect.top() - 40 + seen.height() / 2,
+                                                                min(rect.center().y(), rect.bottom() + 40 - seen.height() / 2)))
 
     def center_scene_pos(self) -> QPointF:
         return self.mapToScene(self.viewport().rect().center())

@@ -1,0 +1,134 @@
+"""The canvas: moving by mouse is one undo step, rubber-band selection, zoom and fit,
+Tab search-to-add, problems drawn red, frozen nodes, deleting a wire."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from studio.core.layout import layered_positions
+from studio.resources import template_path
+
+
+def test_dragging_a_node_is_one_move_on_release(window, drive):
+    doc = window.document
+    drive.drop_layer(window, "ReLU", QPoint(400, 300))
+    node = doc.graph.nodes[0]
+    start = node.position
+    n = doc.undo_stack.count()
+    item = window.scene.nodes[node.id]
+    grip = window.view.mapFromScene(item.scenePos() + QPointF(60, 10))
+    drive.drag(window, grip, [grip + QPoint(10 * i, 5 * i) for i in range(1, 8)])
+    assert doc.undo_stack.count() == n + 1
+    assert doc.undo_stack.undoText() == "Move"
+    moved = doc.graph.node(node.id).position
+    assert moved[0] > start[0] + 40 and moved[1] > start[1] + 20
+    doc.undo_stack.undo()
+    assert doc.graph.node(node.id).position == start
+    assert (item.pos().x(), item.pos().y()) == start
+
+
+def test_rubber_band_selects_the_nodes_inside(window, drive):
+    for x in (300, 600):
+        drive.drop_layer(window, "ReLU", QPoint(x, 300))
+    drive.drop_layer(window, "ReLU", QPoint(450, 650))
+    window.scene.clearSelection()
+    drive.drag(window, QPoint(150, 220), [QPoint(500, 300), QPoint(800, 400)])
+    picked = window.scene.selected_ids()
+    assert len(picked) == 2
+    assert window.inspector.ids == picked
+
+
+def test_wheel_zooms_and_fit_shows_everything(window):
+    window.open_path(template_path("cnn_digits"), ask=False)
+    view = window.view
+    before = view.zoom()
+    vp = view.viewport()
+    ev = QWheelEvent(QPointF(300, 300), QPointF(vp.mapToGlobal(QPoint(300, 300))), QPoint(0, 0), QPoint(0, 240),
+                     Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(vp, ev)
+    assert view.zoom() > before * 1.2
+    view.fit_all()
+    visible = view.mapToScene(vp.rect()).boundingRect()
+    assert visible.contains(window.scene.itemsBoundingRect()) or view.zoom() >= view.MIN_FIT_ZOOM
+
+
+def test_tab_opens_search_and_enter_adds_the_layer(window, qtbot):
+    window.view.setFocus()
+    QTest.keyClick(window.view, Qt.Key.Key_Tab)
+    popup = window.search_popup
+    assert popup.isVisible()
+    QTest.keyClicks(popup.edit, "batchnorm 2d")
+    assert popup.list.count() >= 1
+    QTest.keyClick(popup.edit, Qt.Key.Key_Return)
+    assert not popup.isVisible()
+    assert [n.type for n in window.document.graph] == ["BatchNorm2d"]
+    assert window.scene.selected_ids() == [window.document.graph.nodes[0].id]
+
+
+def test_problems_are_red_with_the_message_and_clicking_selects(window):
+    doc = window.document
+    inp = doc.add_node("Input", params={"kind": "vector", "features": 8})
+    conv = doc.add_node("Conv2d")
+    doc.connect(inp, "out", conv, "in")
+    item = window.scene.nodes[conv]
+    problem = doc.analysis().problems_of(conv)[0]
+    assert item.severity == "error" and problem.message in item.toolTip()
+    wire = next(iter(window.scene.edges.values()))
+    assert wire.problem and wire.label == "[B, 8]"
+    row = next(i for i in range(window.problems.topLevelItemCount())
+               if window.problems.topLevelItem(i).text(1) == conv)
+    window.problems.itemClicked.emit(window.problems.topLevelItem(row), 0)
+    assert window.scene.selected_ids() == [conv]
+    assert window.ready_label.text().startswith("Not ready")
+    doc.set_params(inp, {"kind": "image"})
+    assert window.scene.nodes[conv].severity != "error" and not wire.problem
+
+
+def test_frozen_node_is_drawn_differently(window):
+    doc = window.document
+    a = doc.add_node("Linear")
+    item = window.scene.nodes[a]
+    window.view.centerOn(item)
+
+    def picture():
+        item.update()
+        QApplication.processEvents()
+        rect = window.view.mapFromScene(item.sceneBoundingRect()).boundingRect()
+        return window.view.viewport().grab(rect).toImage()
+
+    plain = picture()
+    doc.set_training([a], frozen=True)
+    assert item.frozen
+    frozen = picture()
+    assert frozen.size() == plain.size() and frozen != plain
+    doc.undo_stack.undo()
+    assert picture() == plain
+
+
+def test_selected_wire_is_deleted_with_the_delete_key(window):
+    doc = window.document
+    a, b = doc.add_node("Input"), doc.add_node("ReLU", position=(300, 0))
+    doc.connect(a, "out", b, "in")
+    window.scene.clearSelection()
+    next(iter(window.scene.edges.values())).setSelected(True)
+    window.view.setFocus()
+    QTest.keyClick(window.view, Qt.Key.Key_Delete)
+    assert doc.graph.edges == [] and a in doc.graph and b in doc.graph
+    doc.undo_stack.undo()
+    assert len(doc.graph.edges) == 1
+
+
+def test_auto_layout_matches_the_layered_layout_and_undoes_at_once(window):
+    window.open_path(template_path("cnn_digits"), ask=False)
+    doc = window.document
+    before = {n.id: n.position for n in doc.graph}
+    window.actions_by_name["layout_tb"].trigger()
+    want = layered_positions(doc.graph, "tb")
+    assert {n.id: n.position for n in doc.graph} == want
+    item = window.scene.nodes["conv1"]
+    assert (item.pos().x(), item.pos().y()) == want["conv1"]
+    doc.undo_stack.undo()
+    assert {n.id: n.position for n in doc.graph} == before

@@ -1,0 +1,93 @@
+"""The inspector: typed editors from the layer spec, refused values, training options,
+multi-selection, renaming."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QApplication, QComboBox, QSpinBox
+
+
+def pick(window, *ids):
+    window.scene.select_nodes(ids)
+    QApplication.processEvents()
+
+
+def test_editors_follow_the_spec_and_refuse_bad_values(window):
+    doc = window.document
+    drop = doc.add_node("Dropout")
+    conv = doc.add_node("Conv2d")
+    inp = doc.add_node("Input")
+    pick(window, conv)
+    ks = window.inspector.editors["kernel_size"].widget
+    assert isinstance(ks, QSpinBox) and (ks.minimum(), ks.maximum()) == (1, 1024)
+    pick(window, inp)
+    kind = window.inspector.editors["kind"].widget
+    assert isinstance(kind, QComboBox)
+    assert [kind.itemText(i) for i in range(kind.count())] == list(doc.graph.spec(inp).param("kind").choices)
+
+    pick(window, drop)
+    p = window.inspector.editors["p"].widget
+    steps = doc.undo_stack.count()
+    p.setText("1.5")
+    p.editingFinished.emit()
+    assert doc.graph.node(drop).params["p"] == 0.5
+    assert "1.5" in window.inspector.message.text() and "[0, 0.99]" in window.inspector.message.text()
+    assert p.text() == "0.5" and doc.undo_stack.count() == steps
+    p.setText("abc")
+    p.editingFinished.emit()
+    assert "not a number" in window.inspector.message.text() or "'abc'" in window.inspector.message.text()
+    p.setText("0.25")
+    p.editingFinished.emit()
+    assert doc.graph.node(drop).params["p"] == 0.25 and window.inspector.message.text() == ""
+    assert doc.undo_stack.count() == steps + 1
+
+
+def test_frozen_and_learning_rate_multiplier(window):
+    doc = window.document
+    a = doc.add_node("Linear")
+    pick(window, a)
+    window.inspector.frozen_box.click()
+    assert doc.graph.node(a).frozen and window.scene.nodes[a].frozen
+    lr = window.inspector.lr_edit
+    lr.setText("0.1")
+    lr.editingFinished.emit()
+    assert doc.graph.node(a).lr_scale == 0.1
+    lr.setText("-3")
+    lr.editingFinished.emit()
+    assert doc.graph.node(a).lr_scale == 0.1 and "[0, 1000]" in window.inspector.message.text()
+    doc.undo_stack.undo()
+    doc.undo_stack.undo()
+    assert not doc.graph.node(a).frozen and doc.graph.node(a).lr_scale == 1.0
+
+
+def test_multi_selection_edits_every_node_in_one_step(window):
+    doc = window.document
+    a, b = doc.add_node("Linear"), doc.add_node("Linear")
+    doc.set_params(b, {"out_features": 9})
+    pick(window, a, b)
+    ed = window.inspector.editors["out_features"]
+    assert ed.widget.value() in (64, 9)
+    steps = doc.undo_stack.count()
+    ed.widget.setValue(17)
+    assert [doc.graph.node(i).params["out_features"] for i in (a, b)] == [17, 17]
+    assert doc.undo_stack.count() == steps + 1
+    window.inspector.frozen_box.click()
+    assert doc.graph.node(a).frozen and doc.graph.node(b).frozen
+    r = doc.add_node("ReLU")
+    pick(window, a, r)
+    assert window.inspector.editors == {}  # mixed types: only the training options
+    assert window.inspector.frozen_box.checkState().name == "PartiallyChecked"
+
+
+def test_rename_keeps_wires_and_selection(window):
+    doc = window.document
+    a, b = doc.add_node("Input"), doc.add_node("ReLU")
+    doc.connect(a, "out", b, "in")
+    pick(window, b)
+    window.inspector.name_edit.setText("act")
+    window.inspector.name_edit.editingFinished.emit()
+    assert "act" in doc.graph and b not in doc.graph
+    assert doc.graph.edge_into("act", "in") is not None
+    assert window.scene.selected_ids() == ["act"]
+    window.inspector.name_edit.setText("1bad name")
+    window.inspector.name_edit.editingFinished.emit()
+    assert "act" in doc.graph and "must start with a letter" in window.inspector.message.text()
