@@ -283,6 +283,10 @@ class _Context:
         fill = _constant(node)
         return fill.size == 0 or not np.any(fill)
 
+    def bidirectional(self, node_id: str) -> bool:
+        node = self.graph.node(node_id)
+        return bool(node.params.get("bidirectional")) and node.type in ("LSTM", "GRU")
+
     def dims(self, name: str) -> list | None:
         return self.shapes.get(name)
 

@@ -205,8 +205,9 @@ def recurrent(ctx, node, a):
         raise Unmapped(f"a {cell} over a tensor that is not a batch-first sequence")
     direction = a.get("direction", b"forward")
     direction = direction.decode() if isinstance(direction, bytes) else direction
-    if direction != "forward":
+    if direction not in ("forward", "bidirectional"):
         raise Unmapped(f"a {direction} {cell}")
+    dirs = 2 if direction == "bidirectional" else 1
     if a.get("layout", 0) or a.get("input_forget", 0) or "activations" in a or "clip" in a:
         raise Unmapped(f"{cell} options other than the defaults")
     if cell == "GRU" and not a.get("linear_before_reset", 0):
@@ -224,14 +225,16 @@ def recurrent(ctx, node, a):
     gates = 4 if cell == "LSTM" else 3
     w, r = ctx.const(node.input[1]), ctx.const(node.input[2])
     has_b = len(node.input) > 3 and node.input[3]
-    b = ctx.const(node.input[3]) if has_b else np.zeros((1, 2 * gates * hidden), np.float32)
+    b = ctx.const(node.input[3]) if has_b else np.zeros((dirs, 2 * gates * hidden), np.float32)
     # ONNX orders the gates iofc (LSTM) and zrh (GRU); PyTorch ifgo and rzn.
     blocks = (0, 2, 3, 1) if cell == "LSTM" else (1, 0, 2)
     order = np.concatenate([np.arange(g * hidden, (g + 1) * hidden) for g in blocks])
     n = gates * hidden
-    weights = {"rnn.weight_ih_l0": _t(w[0][order]), "rnn.weight_hh_l0": _t(r[0][order]),
-               "rnn.bias_ih_l0": _t(b[0][:n][order]), "rnn.bias_hh_l0": _t(b[0][n:][order])}
-    params = {"hidden_size": hidden, "num_layers": 1, "bidirectional": False, "dropout": 0.0}
+    weights = {}
+    for d, suffix in enumerate(("", "_reverse")[:dirs]):
+        weights.update({f"rnn.weight_ih_l0{suffix}": _t(w[d][order]), f"rnn.weight_hh_l0{suffix}": _t(r[d][order]),
+                        f"rnn.bias_ih_l0{suffix}": _t(b[d][:n][order]), f"rnn.bias_hh_l0{suffix}": _t(b[d][n:][order])})
+    params = {"hidden_size": hidden, "num_layers": 1, "bidirectional": dirs == 2, "dropout": 0.0}
     (seq,) = ctx.layer(node, cell, params, [Val(x.node, x.port, "plain", 3)], weights, port="seq")
     outs = [Val(seq.node, "seq", "lstm_y"), Val(seq.node, "h", "lstm_h"), Val(seq.node, "c", "lstm_c")]
     return outs[: len(node.output)]
@@ -242,7 +245,7 @@ def squeeze(ctx, node, a):
     axes = list(a.get("axes", [])) or (list(ctx.const(node.input[1]).reshape(-1)) if len(node.input) > 1 else [])
     if x.view == "lstm_y" and axes == [1]:
         return [Val(x.node, "seq", "time_major", 3)]
-    if x.view == "lstm_h" and axes == [0]:
+    if x.view == "lstm_h" and axes == [0] and not ctx.bidirectional(x.node):
         return [Val(x.node, "last", "plain", 2)]
     raise Unmapped(f"squeeze of axes {axes}")
 
@@ -254,6 +257,8 @@ def gather(ctx, node, a):
     index = ctx.const(node.input[1])
     axis = int(a.get("axis", 0))
     last = index.ndim == 0 and int(index) == -1
+    if last and x.view in ("plain", "time_major", "lstm_h") and ctx.bidirectional(x.node):
+        raise Unmapped("the last step of a bidirectional sequence (the backward direction's is its first)")
     if last and x.port == "seq" and ((x.view == "plain" and axis == 1) or (x.view == "time_major" and axis == 0)):
         return [Val(x.node, "last", "plain", 2)]
     if last and x.view == "lstm_h" and axis == 0:  # h[-1]: one layer, one direction, so the last step

@@ -71,6 +71,19 @@ class StackedGRU(nn.Module):
         return self.fc(h[-1])
 
 
+class BiSequence(nn.Module):
+    """A bidirectional LSTM whose every step is classified: [B, T, 2H] -> Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(3, 5, batch_first=True, bidirectional=True)
+        self.fc = nn.Linear(10, 4)
+
+    def forward(self, x):
+        out, _ = self.lstm(x)
+        return self.fc(out)
+
+
 class Unsupported(nn.Module):
     def __init__(self):
         super().__init__()
@@ -107,12 +120,13 @@ CASES = [
     ("concat", TwoBranch, [torch.randn(4, 5), torch.randn(7, 5)], {"Concat", "BatchNorm1d", "Softmax"}),
     ("lstm", Recurrent, [torch.randn(2, 5, 3), torch.randn(3, 11, 3)], {"LSTM", "Linear"}),
     ("gru", StackedGRU, [torch.randn(2, 5, 3), torch.randn(3, 9, 3)], {"GRU", "Linear"}),
+    ("bilstm", BiSequence, [torch.randn(2, 5, 3), torch.randn(3, 8, 3)], {"LSTM", "Linear"}),
 ]
 
 
 @pytest.mark.parametrize("name,cls,inputs,layers", CASES, ids=[c[0] for c in CASES])
 def test_imported_model_reexports_with_the_same_outputs(name, cls, inputs, layers, registry, tmp_path):
-    original = _export(_trained_like(cls()), inputs[0], tmp_path / "original.onnx", sequence=name in ("lstm", "gru"))
+    original = _export(_trained_like(cls()), inputs[0], tmp_path / "original.onnx", sequence=name in ("lstm", "gru", "bilstm"))
     result = import_onnx(original, registry)
     graph = result.project.graph
     assert layers <= {n.type for n in graph.nodes}
@@ -149,6 +163,17 @@ def test_a_dynamo_export_with_weights_left_as_slices_imports_too(registry, tmp_p
     export_onnx(result.project.graph, tmp_path / "again.onnx", module=module)
     for xs in (x, torch.randn(4, 9, 3)):
         np.testing.assert_allclose(_run(tmp_path / "again.onnx", xs), _run(tmp_path / "d.onnx", xs), atol=1e-5)
+
+
+def test_the_last_step_of_a_bidirectional_lstm_is_refused_not_mistaken(registry, tmp_path):
+    class BiLast(BiSequence):
+        def forward(self, x):
+            out, _ = self.lstm(x)
+            return self.fc(out[:, -1])
+
+    path = _export(BiLast().eval(), torch.randn(2, 5, 3), tmp_path / "m.onnx", sequence=True)
+    with pytest.raises(ImportModelError, match="Gather x1 .the last step of a bidirectional sequence"):
+        import_onnx(path, registry)
 
 
 def test_unmapped_operators_are_listed_by_name_and_count(registry, tmp_path):
