@@ -22,6 +22,7 @@ from studio.core.graph import NODE_ID, Graph
 from studio.core.layout import apply_layout
 from studio.core.project import Project
 from studio.export.errors import ImportModelError
+from studio.export.onnx_constants import constant_value, fold, tensor_dims
 from studio.export.onnx_ops import DATA_INPUTS, HANDLERS, Unmapped, Val
 
 MAX_BYTES = 2 * 1024**3
@@ -93,16 +94,16 @@ def import_onnx(path: str | Path, registry=None) -> ImportResult:
     for t in g.initializer:
         ctx.consts[t.name] = numpy_helper.to_array(t)
     for vi in [*g.value_info, *g.input, *g.output]:
-        ctx.shapes[vi.name] = _dims(vi)
+        ctx.shapes[vi.name] = tensor_dims(vi)
     for node in g.node:
         for out in node.output:
             ctx.producers[out] = node
         for i in node.input:
             ctx.consumers[i] += 1
         if node.op_type == "Constant":
-            ctx.consts[node.output[0]] = _constant(node)
+            ctx.consts[node.output[0]] = constant_value(node)
         else:
-            folded_value = _fold(node, ctx.consts)
+            folded_value = fold(node, ctx.consts)
             if folded_value is not None:  # weights an exporter left as slices and concats of weights
                 ctx.consts[node.output[0]] = folded_value
     for vi in g.input:
@@ -182,68 +183,6 @@ def _needed(g, ctx) -> set[int]:
     return needed
 
 
-def _dims(vi) -> list | None:
-    t = vi.type.tensor_type
-    if not t.HasField("shape"):
-        return None
-    return [d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in t.shape.dim]
-
-
-def _fold(node, consts: dict) -> np.ndarray | None:
-    """The value of a layout operator whose inputs are all constants (numpy, no code from the file)."""
-    from onnx import helper
-
-    ins = [i for i in node.input if i]
-    if node.op_type not in _FOLDABLE or not ins or any(i not in consts for i in ins) or len(node.output) != 1:
-        return None
-    a = {x.name: helper.get_attribute_value(x) for x in node.attribute}
-    v = [consts[i] for i in ins]
-    try:
-        if node.op_type == "Identity":
-            return v[0]
-        if node.op_type == "Concat":
-            return np.concatenate(v, axis=int(a["axis"]))
-        if node.op_type == "Unsqueeze":
-            axes = a.get("axes", list(v[1].reshape(-1)) if len(v) > 1 else [])
-            out = v[0]
-            for ax in sorted(int(x) % (out.ndim + len(axes)) for x in axes):
-                out = np.expand_dims(out, ax)
-            return out
-        if node.op_type == "Squeeze":
-            axes = a.get("axes", list(v[1].reshape(-1)) if len(v) > 1 else None)
-            return np.squeeze(v[0], axis=tuple(int(x) for x in axes) if axes is not None else None)
-        if node.op_type == "Transpose":
-            return np.transpose(v[0], a.get("perm"))
-        if node.op_type == "Reshape" and not np.any(v[1] == 0):
-            return v[0].reshape(v[1])
-        if node.op_type == "Slice":
-            data, starts, ends = v[0], v[1], v[2]
-            axes = v[3] if len(v) > 3 else np.arange(len(starts))
-            steps = v[4] if len(v) > 4 else np.ones(len(starts), dtype=np.int64)
-            index = [slice(None)] * data.ndim
-            for st, en, ax, sp in zip(starts, ends, axes, steps):
-                index[int(ax)] = slice(int(st), int(en), int(sp))
-            return data[tuple(index)]
-    except (ValueError, IndexError, KeyError, TypeError):
-        return None
-    return None
-
-
-_FOLDABLE = ("Identity", "Concat", "Unsqueeze", "Squeeze", "Transpose", "Reshape", "Slice")
-
-
-def _constant(node) -> np.ndarray:
-    from onnx import helper, numpy_helper
-
-    for a in node.attribute:
-        value = helper.get_attribute_value(a)
-        if a.name == "value":
-            return numpy_helper.to_array(value)
-        if a.name in ("value_int", "value_ints", "value_float", "value_floats"):
-            return np.array(value)
-    return np.array([])
-
-
 class _Context:
     """What the operator functions see: values, constants, shapes, and the graph being built."""
 
@@ -280,7 +219,7 @@ class _Context:
             return self.is_zeros(node.input[0])  # a view of zeros is zeros
         if node is None or node.op_type != "ConstantOfShape":
             return False
-        fill = _constant(node)
+        fill = constant_value(node)
         return fill.size == 0 or not np.any(fill)
 
     def bidirectional(self, node_id: str) -> bool:
@@ -347,7 +286,7 @@ class _Context:
         return True
 
     def add_input(self, name: str, vi) -> None:
-        dims = _dims(vi) or []
+        dims = tensor_dims(vi) or []
         elem = vi.type.tensor_type.elem_type
         integer = elem in (6, 7)  # INT32, INT64
         length = lambda d: d if isinstance(d, int) and d > 0 else 0  # noqa: E731
