@@ -19,6 +19,8 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import queue
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,11 +106,14 @@ class RunFolder:
         if not self.metrics_path.exists():
             return []
         rows = []
-        for i, line in enumerate(self.metrics_path.read_text("utf-8").splitlines(), 1):
+        lines = self.metrics_path.read_text("utf-8").splitlines()
+        for i, line in enumerate(lines, 1):
             if line.strip():
                 try:
                     rows.append(json.loads(line))
                 except ValueError:
+                    if i == len(lines):  # cut short by a crash mid-write
+                        break
                     raise RunError(f"{self.metrics_path}, line {i}: not valid JSON") from None
         return rows
 
@@ -128,6 +133,24 @@ class RunFolder:
         except Exception as exc:  # a truncated or foreign file: say which
             raise RunError(f"{path}: not a readable checkpoint ({exc})") from None
 
+    def append_history(self, record: dict) -> None:
+        """One line per epoch; a crash can only cut the last line, which readers skip."""
+        with open(self.metrics_path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(record, default=_json_default) + "\n")
+
+    def link_checkpoint(self, src: str, dst: str) -> Path:
+        """Make ``dst`` the same file as ``src`` (a hard link, else a copy), atomically."""
+        import shutil
+
+        target = self.checkpoint_path(dst)
+        with atomic_path(target) as tmp:
+            tmp.unlink()
+            try:
+                os.link(self.checkpoint_path(src), tmp)
+            except OSError:
+                shutil.copyfile(self.checkpoint_path(src), tmp)
+        return target
+
     def save_weights(self, state_dict: dict) -> Path:
         from safetensors.torch import save_file
 
@@ -135,6 +158,44 @@ class RunFolder:
         with atomic_path(self.weights_path) as tmp:
             save_file(tensors, str(tmp), metadata={"format": "layer-studio"})
         return self.weights_path
+
+
+class BackgroundWriter:
+    """Writes files on one background thread, in order, so serialising and syncing a
+    checkpoint overlaps the next epoch instead of stalling it. ``flush()`` waits for
+    everything queued and re-raises the first error."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue = queue.Queue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="run-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, fn, *args) -> None:
+        self._queue.put((fn, args))
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            try:
+                if item is None:
+                    return
+                if self._error is None:
+                    item[0](*item[1])
+            except BaseException as exc:  # reported by flush() in the training thread
+                self._error = exc
+            finally:
+                self._queue.task_done()
+
+    def flush(self) -> None:
+        self._queue.join()
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
 
 
 def _json_default(value):

@@ -23,7 +23,7 @@ from studio.training.batches import Batches
 from studio.training.callbacks import bound_hooks
 from studio.training.metrics import create_metric
 from studio.training.optim import Schedule, build_optimizer, freeze
-from studio.training.runs import RunFolder
+from studio.training.runs import BackgroundWriter, RunFolder
 from studio.training.state import capture_rng, restore_rng
 
 
@@ -163,10 +163,18 @@ class Trainer:
 
     # ---- the run ----------------------------------------------------------------------
     def fit(self, resume: bool = False) -> RunResult:
-        s = self.settings
         self.best = math.inf
         self.best_epoch = None
         self.bad_epochs = 0
+        self.writer = BackgroundWriter() if self.writes_files else None
+        try:
+            return self._fit(resume)
+        finally:
+            if self.writer is not None:
+                self.writer.close()
+
+    def _fit(self, resume: bool) -> RunResult:
+        s = self.settings
         start_batch, partial = 0, (0.0, 0, 0.0)
         reason, message = "completed", ""
         try:
@@ -315,11 +323,9 @@ class Trainer:
         else:
             self.bad_epochs += 1
         if self.writes_files:
-            self.run.write_history(self.history)
+            self.run.append_history(record)
         self._call("on_train_epoch_end", record)
-        self._save_checkpoint("last", 0, (0.0, 0, 0.0))
-        if improved:
-            self._save_checkpoint("best", 0, (0.0, 0, 0.0))
+        self._save_checkpoint("last", 0, (0.0, 0, 0.0), also_best=improved)
 
     def _validate(self):
         self._call("on_validation_start")
@@ -375,11 +381,17 @@ class Trainer:
             "settings": self.settings,
         }
 
-    def _save_checkpoint(self, kind: str, batch: int, partial: tuple) -> None:
+    def _save_checkpoint(self, kind: str, batch: int, partial: tuple, also_best: bool = False) -> None:
+        """Snapshot the state now; serialise and write it on the writer thread (the
+        files are complete when ``fit`` returns). ``best`` is a link to that ``last``."""
         if not self.writes_files:
             return
-        path = self.run.save_checkpoint(kind, self._checkpoint_state(batch, partial))
-        self._call("on_checkpoint", path, kind)
+        state = _detached(self._checkpoint_state(batch, partial))
+        self.writer.submit(self.run.save_checkpoint, kind, state)
+        self._call("on_checkpoint", self.run.checkpoint_path(kind), kind)
+        if also_best:
+            self.writer.submit(self.run.link_checkpoint, kind, "best")
+            self._call("on_checkpoint", self.run.checkpoint_path("best"), "best")
 
     def _restore(self, state: dict):
         try:
@@ -416,6 +428,7 @@ class Trainer:
     def _end_files(self, result: RunResult) -> None:
         if not self.writes_files:
             return
+        self.writer.flush()
         self.run.save_weights(self.model.state_dict())
         self.run.update_info(status=result.stopped_reason, message=result.message,
                              finished=time.strftime("%Y-%m-%dT%H:%M:%S"), best_epoch=result.best_epoch,
@@ -438,9 +451,22 @@ class Trainer:
         result = self._result(reason, message)
         if self.writes_files:
             with contextlib.suppress(Exception):
+                self.writer.flush()  # the last good checkpoint is whole on disk
+            with contextlib.suppress(Exception):
                 self.run.update_info(status=reason, message=message, finished=time.strftime("%Y-%m-%dT%H:%M:%S"),
                                      epochs_done=len(self.history))
         return result
+
+
+def _detached(value):
+    """A deep copy whose tensors no training step can change while it is written."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, dict):
+        return {k: _detached(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_detached(v) for v in value)
+    return value
 
 
 def _finite(v: float):

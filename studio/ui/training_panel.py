@@ -39,6 +39,10 @@ class Series:
         self.x = np.empty(1024)
         self.y = np.empty(1024)
         self.n = 0
+        self.lo = math.inf  # finite y range seen so far, for the view range
+        self.hi = -math.inf
+        self.pos_lo = math.inf  # smallest positive y, for a log axis
+        self.dirty = False
 
     def extend(self, xs, ys) -> None:
         k = len(xs)
@@ -49,9 +53,20 @@ class Series:
         self.x[self.n:self.n + k] = xs
         self.y[self.n:self.n + k] = ys
         self.n += k
+        self.dirty = True
+        ys = np.asarray(ys, dtype=float)
+        finite = ys[np.isfinite(ys)]
+        if finite.size:
+            self.lo = min(self.lo, float(finite.min()))
+            self.hi = max(self.hi, float(finite.max()))
+            positive = finite[finite > 0]
+            if positive.size:
+                self.pos_lo = min(self.pos_lo, float(positive.min()))
 
     def clear(self) -> None:
         self.n = 0
+        self.lo, self.hi, self.pos_lo = math.inf, -math.inf, math.inf
+        self.dirty = True
 
     def data(self):
         return self.x[: self.n], self.y[: self.n]
@@ -150,8 +165,10 @@ class TrainingPanel(QWidget):
 
         self.plots = pg.GraphicsLayoutWidget()
         self.loss_plot = self.plots.addPlot(row=0, col=0, title="Loss")
-        self.metric_plot = self.plots.addPlot(row=1, col=0, title="Metric")
-        self.lr_plot = self.plots.addPlot(row=2, col=0, title="Learning rate")
+        # Side by side: the panel docks at the bottom, wide and short.
+        self.metric_plot = self.plots.addPlot(row=0, col=1, title="Metric")
+        self.lr_plot = self.plots.addPlot(row=0, col=2, title="Learning rate")
+        self.plots.ci.layout.setColumnStretchFactor(0, 2)
         for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
             plot.setDownsampling(mode="peak")
             plot.setClipToView(True)
@@ -166,6 +183,11 @@ class TrainingPanel(QWidget):
             "lr": self.lr_plot.plot(pen=_pen("#b07ad0")),
         }
         self.past_curves: list = []
+        self._epochs = 1
+        self._plot_series = ((self.loss_plot, ("batch", "smooth", "train", "val")),
+                             (self.metric_plot, ("metric",)), (self.lr_plot, ("lr",)))
+        for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
+            plot.enableAutoRange(False)  # ranges follow the data in _fit_y / _fit_x
         splitter = QSplitter()
         splitter.addWidget(side)
         splitter.addWidget(self.plots)
@@ -307,6 +329,8 @@ class TrainingPanel(QWidget):
             self.changed_label.show()
 
     def _on_started(self, info: dict) -> None:
+        self._epochs = info["epochs"]
+        self._fit_x(self._epochs)
         self.status.setText(f"Training on {info['device']}; run folder {info['run_dir']}")
 
     def _on_batches(self, flat: list) -> None:
@@ -366,11 +390,43 @@ class TrainingPanel(QWidget):
             return
         self.dirty = False
         for name, curve in self.curves.items():
-            curve.setData(*self.series[name].data())
+            series = self.series[name]
+            if series.dirty:  # untouched plots are not repainted
+                series.dirty = False
+                curve.setData(*series.data())
+        for plot, names in self._plot_series:
+            extra = [c.series for c in self.past_curves] if plot is self.loss_plot else []
+            self._fit_y(plot, [self.series[n] for n in names] + extra)
+
+    def _fit_y(self, plot, series: list[Series]) -> None:
+        """Move the y range only when the data leaves it or fills a small part of it:
+        re-ranging re-lays out the axis, which costs more than drawing the curves."""
+        log = plot.getAxis("left").logMode
+        lo = min((x.pos_lo if log else x.lo) for x in series)
+        hi = max(x.hi for x in series)
+        if not (math.isfinite(lo) and math.isfinite(hi)) or (log and hi <= 0):
+            return
+        if log:
+            lo, hi = math.log10(lo), math.log10(hi)
+        (vlo, vhi) = plot.getViewBox().viewRange()[1]
+        span = max(hi - lo, 1e-12)
+        if lo >= vlo and hi <= vhi and (vhi - vlo) <= 2.5 * span:
+            return
+        pad = 0.08 * span
+        plot.setYRange(lo - pad, hi + pad, padding=0)
+
+    def _fit_x(self, epochs: int) -> None:
+        longest = max([epochs] + [len(getattr(c, "history", ())) for c in self.past_curves])
+        for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
+            plot.setXRange(0, max(1, longest), padding=0.02)
 
     def _set_log(self, on: bool) -> None:
         self.loss_plot.setLogMode(y=on)
         self.lr_plot.setLogMode(y=on)
+        for s in self.series.values():
+            s.dirty = True
+        self._fit_x(self._epochs)
+        self.dirty = True
 
     def point_counts(self) -> dict[str, int]:
         """Points each live curve is drawing (what a person would see)."""
@@ -411,16 +467,22 @@ class TrainingPanel(QWidget):
             colour = PAST_COLOURS[i % len(PAST_COLOURS)]
             epochs = [r["epoch"] for r in run.history]
             key = "val_loss" if run.history[0].get("val_loss") is not None else "train_loss"
-            curve = pg.PlotDataItem(epochs, [r[key] for r in run.history],
-                                    pen=_pen(colour, Qt.PenStyle.DashLine), name=f"{run.name} ({key})")
+            ys = [math.nan if r[key] is None else r[key] for r in run.history]
+            curve = pg.PlotDataItem(epochs, ys, pen=_pen(colour, Qt.PenStyle.DashLine), name=f"{run.name} ({key})")
+            curve.series = Series()
+            curve.series.extend(epochs, ys)
+            curve.history = run.history
             self.loss_plot.addItem(curve)
             self.past_curves.append(curve)
+        self._fit_x(self._epochs)
+        self.dirty = True
 
 
 def install(window) -> TrainingPanel:
     panel = TrainingPanel(window.document)
     dock = window.add_panel(panel, "Training", "bottom")
     panel.dock = dock
+    window.resizeDocks([dock], [320], Qt.Orientation.Vertical)
     menu = window.menu("&Train")
     train = menu.addAction("Train")
     train.setShortcut("Ctrl+T")
