@@ -95,7 +95,7 @@ def export_onnx(graph: Graph, path: str | Path, *, weights=None, module: GraphMo
         checks.append({"case": name, "max_diff": diff})
         worst = max(worst, diff)
         if not diff <= tolerance:  # NaN fails too
-            where = locate_difference(graph, module, xs, opset, tolerance)
+            where = locate_difference(graph, module, xs, opset, tolerance, trace_inputs=sample.inputs)
             raise ExportError(f"the ONNX model differs from the app's model by {diff:.3g} on {name} "
                               f"(tolerance {tolerance:g}){where}; nothing was written")
     step("writing", 0.95)
@@ -186,15 +186,18 @@ def compare(module: GraphModule, blob: bytes, inputs: tuple[torch.Tensor, ...]) 
     return worst
 
 
-def locate_difference(graph: Graph, module: GraphModule, inputs, opset: int, tolerance: float) -> str:
-    """Export every node's output as an extra model output and name the first node whose
-    result drifts past the tolerance, and the one that drifts most."""
+def locate_difference(graph: Graph, module: GraphModule, inputs, opset: int, tolerance: float,
+                      trace_inputs=None) -> str:
+    """Export every node's output as an extra model output (traced on ``trace_inputs``, as
+    the model was) and name the first node whose result on ``inputs`` drifts past the
+    tolerance, and the one that drifts most."""
     try:
         probe, names = _probe_graph(graph)
         pm = compile_graph(probe)
         pm.load_state_dict(module.state_dict(), strict=False)
         pm.eval()
-        blob = onnx_bytes(pm, inputs, opset, {n: [0] for n in pm.input_names})
+        axes = dynamic_axes(pm, probe)
+        blob = onnx_bytes(pm, trace_inputs if trace_inputs is not None else inputs, opset, axes)
         with torch.no_grad():
             ref = pm(*inputs)
         got = run_onnx(blob, dict(zip(pm.input_names, inputs)))

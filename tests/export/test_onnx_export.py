@@ -143,3 +143,28 @@ def test_a_plugin_layer_exports_and_matches(graph, tmp_path):
     assert report.max_diff <= 1e-5
     ops = {n.op_type for n in onnx.load(str(tmp_path / "se.onnx")).graph.node}
     assert {"Sigmoid", "Mul"} <= ops
+
+
+def test_a_layer_that_traces_wrong_is_named_and_nothing_is_written(registry, graph, tmp_path):
+    """A plugin whose forward turns the batch size into a Python number is traced as a
+    constant: the check at a second batch size catches it and names the node."""
+    from studio.layers.spec import Ctor, LayerSpec
+
+    class BatchScale(torch.nn.Module):
+        def forward(self, x):
+            return x * float(int(x.shape[0]))
+
+    registry.add(LayerSpec(id="BatchScale", title="Batch scale", category="Test", doc="x times the batch size",
+                           infer=lambda p, ins: {"out": ins["in"]}, build=lambda p, ins: Ctor(BatchScale)))
+    graph.add_node("Input", {"kind": "vector", "features": 4}, node_id="x")
+    graph.add_node("Linear", {"out_features": 4}, node_id="fc")
+    graph.add_node("BatchScale", node_id="scale")
+    graph.add_node("Tanh", node_id="act")
+    graph.add_node("Output", node_id="y")
+    for a, b in (("x", "fc"), ("fc", "scale"), ("scale", "act"), ("act", "y")):
+        graph.connect(a, "out", b, "in")
+    with pytest.raises(ExportError) as info:
+        export_onnx(graph, tmp_path / "m.onnx")
+    message = str(info.value)
+    assert "on batch" in message and "the first node that differs is scale" in message
+    assert list(tmp_path.iterdir()) == []
