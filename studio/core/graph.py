@@ -8,6 +8,7 @@ here and raises a typed error from :mod:`studio.core.errors`.
 from __future__ import annotations
 
 import heapq
+import keyword
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
@@ -27,7 +28,29 @@ if TYPE_CHECKING:
     from studio.layers.registry import LayerRegistry
     from studio.layers.spec import LayerSpec, Port
 
-NODE_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+NODE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+
+# Node names become submodule and attribute names in the compiled module and in exported
+# code, so they may not be Python keywords or names torch modules already use.
+RESERVED_NAMES = frozenset(keyword.kwlist) | frozenset("""
+    T_destination add_module apply bfloat16 buffers call_super_init children clear compile cpu cuda
+    double dump_patches eval extra_repr float forward get_buffer get_extra_state get_parameter
+    get_submodule half ipu items keys load_state_dict modules mtia named_buffers named_children
+    named_modules named_parameters parameters pop register_backward_hook register_buffer
+    register_forward_hook register_forward_pre_hook register_full_backward_hook
+    register_full_backward_pre_hook register_load_state_dict_post_hook register_load_state_dict_pre_hook
+    register_module register_parameter register_state_dict_post_hook register_state_dict_pre_hook
+    requires_grad_ set_extra_state set_submodule share_memory state_dict to to_empty train training
+    type update values xpu zero_grad layers losses torch nn self
+""".split())
+
+
+def check_node_name(name: str) -> None:
+    if not isinstance(name, str) or not NODE_ID.match(name):
+        raise GraphError(f"node name {name!r} must start with a letter and use only letters, digits and _ "
+                         "(at most 64)")
+    if name in RESERVED_NAMES:
+        raise GraphError(f"node name {name!r} is reserved (Python or PyTorch uses it); choose another")
 
 
 @dataclass
@@ -124,7 +147,7 @@ class Graph:
 
     def new_id(self, type_id: str) -> str:
         base = re.sub(r"[^a-z0-9_]", "_", type_id.lower()) or "node"
-        if not base[0].isalpha() and base[0] != "_":
+        if not base[0].isalpha():
             base = "n_" + base
         i = 1
         while f"{base}_{i}" in self._nodes:
@@ -138,9 +161,7 @@ class Graph:
         spec = self.registry.get(type_id)
         clean = spec.validate_params(params or {})
         node_id = node_id or self.new_id(type_id)
-        if not NODE_ID.match(node_id):
-            raise GraphError(f"node name {node_id!r} must start with a letter or _ and use only letters, "
-                             "digits and _ (at most 64)")
+        check_node_name(node_id)
         if node_id in self._nodes:
             raise DuplicateNode(node_id)
         node = Node(node_id, type_id, clean, (float(position[0]), float(position[1])), bool(frozen), float(lr_scale))
@@ -197,8 +218,7 @@ class Graph:
         """Give a node a new name; its wires follow it."""
         if new_id == node_id:
             return
-        if not NODE_ID.match(new_id):
-            raise GraphError(f"node name {new_id!r} must start with a letter or _ and use only letters, digits and _")
+        check_node_name(new_id)
         if new_id in self._nodes:
             raise DuplicateNode(new_id)
         node, edges = self.remove_node(node_id)

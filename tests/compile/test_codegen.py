@@ -99,16 +99,17 @@ def test_forward_is_written_out_in_order(registry):
     assert "_plan" not in code.source
 
 
-def test_names_that_clash_with_python_or_torch_still_work(graph, tmp_path):
+def test_names_that_shadow_python_builtins_still_work(graph, tmp_path):
+    # Keywords and torch's own attribute names are refused by the graph; builtins are allowed.
     graph.add_node("Input", {"kind": "vector", "features": 3}, node_id="input")
-    graph.add_node("Linear", {"out_features": 4}, node_id="torch")
-    graph.add_node("ReLU", node_id="lambda")
-    graph.add_node("Linear", {"out_features": 2}, node_id="nn")
-    graph.add_node("Output", node_id="self")
-    graph.connect("input", "out", "torch", "in")
-    graph.connect("torch", "out", "lambda", "in")
-    graph.connect("lambda", "out", "nn", "in")
-    graph.connect("nn", "out", "self", "in")
+    graph.add_node("Linear", {"out_features": 4}, node_id="sum")
+    graph.add_node("ReLU", node_id="print")
+    graph.add_node("Linear", {"out_features": 2}, node_id="len")
+    graph.add_node("Output", node_id="object")
+    graph.connect("input", "out", "sum", "in")
+    graph.connect("sum", "out", "print", "in")
+    graph.connect("print", "out", "len", "in")
+    graph.connect("len", "out", "object", "in")
     _round_trip(graph, tmp_path)
 
 

@@ -181,3 +181,15 @@ def test_training_flags(graph):
     assert graph.node("fc").frozen and graph.node("fc").lr_scale == 0.1
     with pytest.raises(GraphError):
         graph.set_training("fc", lr_scale=-1)
+
+
+def test_reserved_names_cover_torch_module_attributes(graph):
+    import torch.nn as nn
+
+    from studio.core.graph import RESERVED_NAMES
+
+    public = {n for n in dir(nn.ModuleDict()) if not n.startswith("_")}
+    assert public <= RESERVED_NAMES
+    for name in ("forward", "training", "class", "_private"):
+        with pytest.raises(GraphError):
+            graph.add_node("ReLU", node_id=name)
