@@ -45,7 +45,13 @@ def run_app(argv: list[str] | None = None) -> int:
     from studio.ui.main_window import MainWindow
 
     window = MainWindow()
+    screen = app.primaryScreen()
+    if screen is not None:
+        area = screen.availableGeometry()
+        window.resize(min(1920, area.width()), min(1200, area.height()))
     window.show()
+    app.processEvents()  # dock sizes apply only once the window has its real size
+    window.size_panels()
     if argv:
         window.open_path(argv[0], ask=False)
     else:
@@ -53,6 +59,7 @@ def run_app(argv: list[str] | None = None) -> int:
         window.document.project.path = None  # the example is never overwritten by Save
         window.update_title()
     if not window.offer_recovery():
+        app.processEvents()
         window.view.fit_all()
     # Some Qt platforms crash at exit while the clipboard holds this process's data.
     app.aboutToQuit.connect(_clear_clipboard)

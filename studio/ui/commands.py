@@ -119,10 +119,12 @@ class MoveNodes(_Command):
     def _redo(self) -> None:
         for node_id, (_old, new) in self.moves.items():
             self.graph.move_node(node_id, new)
+        self.doc.layoutChanged.emit()
 
     def _undo(self) -> None:
         for node_id, (old, _new) in self.moves.items():
             self.graph.move_node(node_id, old)
+        self.doc.layoutChanged.emit()
 
 
 class SetParams(_Command):

@@ -30,6 +30,7 @@ class Document(QObject):
     graphChanged = Signal()  # after any edit (once per command, not per model signal)
     modifiedChanged = Signal(bool)
     pathChanged = Signal(object)
+    layoutChanged = Signal()  # after a move or layout command (positions only)
 
     def __init__(self, project: Project | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -204,8 +205,8 @@ class Document(QObject):
             raise GraphError(f"a node named {new!r} already exists")
         self.undo_stack.push(cmd.Rename(self, old, new))
 
-    def auto_layout(self, direction: str = "lr") -> None:
-        positions = layered_positions(self.graph, direction)
+    def auto_layout(self, direction: str = "lr", aspect: float | None = 1.6) -> None:
+        positions = layered_positions(self.graph, direction, aspect=aspect)
         moves = {i: (self.graph.node(i).position, p) for i, p in positions.items()}
         self.move_nodes(moves, "Auto-layout")
 

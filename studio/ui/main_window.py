@@ -48,6 +48,9 @@ class MainWindow(FileActions, ClipboardActions, QMainWindow):
         self.view = GraphView(self.scene, self)
         self.setCentralWidget(self.view)
         self.setAcceptDrops(True)
+        # Side panels run the full height; bottom panels sit under the canvas only.
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self._menus: dict[str, QMenu] = {}
         self.actions_by_name: dict[str, QAction] = {}
         self.plugin_errors: list[str] = []
@@ -70,6 +73,7 @@ class MainWindow(FileActions, ClipboardActions, QMainWindow):
         self.resize(1440, 900)
         if plugins:
             self.install_plugins()
+        self.size_panels()
 
     # ---- contract 1 --------------------------------------------------------------
     def add_panel(self, widget, title: str, area: str | Qt.DockWidgetArea = "right") -> QDockWidget:
@@ -80,7 +84,8 @@ class MainWindow(FileActions, ClipboardActions, QMainWindow):
         existing = [d for d in self.findChildren(QDockWidget) if d is not dock and self.dockWidgetArea(d) == where
                     and not d.isFloating()]
         self.addDockWidget(where, dock)
-        if existing and where == Qt.DockWidgetArea.BottomDockWidgetArea:
+        if existing and where != Qt.DockWidgetArea.LeftDockWidgetArea:
+            # Tabs, not a stack: the canvas keeps its room however many panels plug in.
             self.tabifyDockWidget(existing[0], dock)
             existing[0].raise_()
         if "&View" in self._menus:
@@ -116,6 +121,15 @@ class MainWindow(FileActions, ClipboardActions, QMainWindow):
         self.plugin_errors += [str(f) for f in last_report().failed]
         if self.plugin_errors:
             self.statusBar().showMessage("; ".join(self.plugin_errors), 15000)
+
+    def size_panels(self) -> None:
+        docks = {self.dockWidgetArea(d): d for d in self.findChildren(QDockWidget) if not d.isFloating()}
+        sizes = {Qt.DockWidgetArea.LeftDockWidgetArea: 230, Qt.DockWidgetArea.RightDockWidgetArea: 310}
+        h = [(docks[a], w) for a, w in sizes.items() if a in docks]
+        if h:
+            self.resizeDocks([d for d, _ in h], [w for _, w in h], Qt.Orientation.Horizontal)
+        if Qt.DockWidgetArea.BottomDockWidgetArea in docks:
+            self.resizeDocks([docks[Qt.DockWidgetArea.BottomDockWidgetArea]], [150], Qt.Orientation.Vertical)
 
     # ---- building -------------------------------------------------------------------
     def _action(self, name: str, text: str, slot, shortcut=None, icon_name: str | None = None) -> QAction:
@@ -296,8 +310,13 @@ class MainWindow(FileActions, ClipboardActions, QMainWindow):
         for p in paths[:1]:
             self.open_path(p)
 
+    def view_aspect(self) -> float:
+        """The canvas's width/height, so a folded layout fills the screen it is shown on."""
+        vp = self.view.viewport().rect()
+        return max(0.5, min(3.0, vp.width() / max(1, vp.height())))
+
     def auto_layout(self, direction: str) -> None:
-        self.document.auto_layout(direction)
+        self.document.auto_layout(direction, aspect=self.view_aspect())
         self.view.fit_all()
 
     def set_theme(self, name: str) -> None:

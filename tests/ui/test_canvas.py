@@ -126,9 +126,33 @@ def test_auto_layout_matches_the_layered_layout_and_undoes_at_once(window):
     doc = window.document
     before = {n.id: n.position for n in doc.graph}
     window.actions_by_name["layout_tb"].trigger()
-    want = layered_positions(doc.graph, "tb")
+    want = layered_positions(doc.graph, "tb", aspect=window.view_aspect())
     assert {n.id: n.position for n in doc.graph} == want
     item = window.scene.nodes["conv1"]
     assert (item.pos().x(), item.pos().y()) == want["conv1"]
     doc.undo_stack.undo()
     assert {n.id: n.position for n in doc.graph} == before
+
+
+def test_top_to_bottom_layout_puts_ports_on_top_and_bottom(window):
+    window.open_path(template_path("cnn_digits"), ask=False)
+    item = window.scene.nodes["conv1"]
+    assert item.port("in", False).pos().x() == 0.0  # left to right as stored
+    window.actions_by_name["layout_tb"].trigger()
+    assert window.scene.vertical
+    port_in, port_out = item.port("in", False), item.port("out", True)
+    assert port_in.pos().y() == 0.0 and port_out.pos().y() > port_in.pos().y()
+    wire = window.scene.edges[window.document.graph.edge_into("conv1", "in")]
+    assert wire.path().pointAtPercent(1.0) == port_in.scenePos()
+    window.document.undo_stack.undo()
+    assert not window.scene.vertical and item.port("in", False).pos().x() == 0.0
+
+
+def test_a_parameter_that_adds_ports_keeps_existing_wires_attached(window):
+    doc = window.document
+    a, b = doc.add_node("Input"), doc.add_node("Add", position=(400, 0))
+    doc.connect(a, "out", b, "in1")
+    doc.set_params(b, {"inputs": 4})
+    wire = next(iter(window.scene.edges.values()))
+    assert wire.dst is window.scene.nodes[b].port("in1", False)
+    assert wire.path().pointAtPercent(1.0) == wire.dst.scenePos()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QColor, QPainterPath, QPen
+from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsPathItem
 
 from studio.core.errors import GraphError
-from studio.ui.canvas.items import PortItem
+from studio.ui.canvas.items import PortItem, wire_path
 
 ALLOWED = QColor("#3cb371")
 REFUSED = QColor("#e0403a")
@@ -61,10 +61,7 @@ class NewLinkInteraction:
     def _draw(self, end: QPointF) -> None:
         a = self.start.scene_center()
         a, b = (a, end) if self.start.is_output else (end, a)
-        dx = max(40.0, abs(b.x() - a.x()) * 0.5)
-        path = QPainterPath(a)
-        path.cubicTo(a + QPointF(dx, 0), b - QPointF(dx, 0), b)
-        self.wire.setPath(path)
+        self.wire.setPath(wire_path(a, b, self.start.node_item.vertical))
 
     def release(self, scene_pos: QPointF) -> None:
         self.move(scene_pos)

@@ -10,9 +10,9 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPaint
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 NODE_WIDTH = 184.0
-HEADER = 26.0
-ROW = 18.0
-FOOTER = 20.0
+HEADER = 28.0
+ROW = 20.0
+FOOTER = 22.0
 PORT_R = 5.5
 
 CATEGORY_COLOURS = {
@@ -53,10 +53,12 @@ class Theme:
             cls.wire, cls.label_bg, cls.selected = QColor("#6d737b"), QColor(250, 250, 250, 230), QColor("#e08a00")
 
 
+# Fixed sizes: the canvas opens zoomed out to 0.6 at least, and labels must stay readable.
 _TITLE_FONT = QFont()
+_TITLE_FONT.setPointSizeF(11.0)
 _TITLE_FONT.setBold(True)
 _SMALL_FONT = QFont()
-_SMALL_FONT.setPointSizeF(max(6.0, _SMALL_FONT.pointSizeF() - 1.5))
+_SMALL_FONT.setPointSizeF(10.0)
 
 
 def human(n: int) -> str:
@@ -105,7 +107,7 @@ class PortItem(QGraphicsItem):
 
 class NodeItem(QGraphicsItem):
     def __init__(self, node_id: str, type_title: str, category: str,
-                 inputs: list[tuple[str, str]], outputs: list[tuple[str, str]]) -> None:
+                 inputs: list[tuple[str, str]], outputs: list[tuple[str, str]], vertical: bool = False) -> None:
         super().__init__()
         self.node_id = node_id
         self.type_title = type_title
@@ -116,30 +118,51 @@ class NodeItem(QGraphicsItem):
         self.edges: list[EdgeItem] = []
         self.ports: dict[tuple[str, bool], PortItem] = {}
         self._height = HEADER
+        self.vertical = False
+        self._port_spec: tuple[list, list] = ([], [])
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsMovable | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
                       | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setZValue(1)
-        self.set_ports(inputs, outputs)
+        self.set_ports(inputs, outputs, vertical)
 
-    def set_ports(self, inputs: list[tuple[str, str]], outputs: list[tuple[str, str]]) -> None:
+    def set_ports(self, inputs: list[tuple[str, str]], outputs: list[tuple[str, str]],
+                  vertical: bool | None = None) -> None:
+        """Inputs on the left and outputs on the right, or on the top and bottom edges
+        when the graph is laid out top to bottom."""
+        if vertical is not None:
+            self.vertical = vertical
+        self._port_spec = (list(inputs), list(outputs))
         for port in self.ports.values():
             port.setParentItem(None)
             if port.scene():
                 port.scene().removeItem(port)
         self.ports = {}
-        rows = max(len(inputs), len(outputs), 1)
         self.prepareGeometryChange()
-        self._height = HEADER + rows * ROW + FOOTER
-        for i, (name, kind) in enumerate(inputs):
-            p = PortItem(self, name, False, kind)
-            p.setPos(0.0, HEADER + (i + 0.5) * ROW)
-            self.ports[(name, False)] = p
-        for i, (name, kind) in enumerate(outputs):
-            p = PortItem(self, name, True, kind)
-            p.setPos(NODE_WIDTH, HEADER + (i + 0.5) * ROW)
-            self.ports[(name, True)] = p
+        if self.vertical:
+            labelled = len(inputs) > 1 or len(outputs) > 1
+            self._height = HEADER + (2 * ROW if labelled else 0) + FOOTER
+        else:
+            self._height = HEADER + max(len(inputs), len(outputs), 1) * ROW + FOOTER
+        for ports, is_out in ((inputs, False), (outputs, True)):
+            for i, (name, kind) in enumerate(ports):
+                p = PortItem(self, name, is_out, kind)
+                if self.vertical:
+                    p.setPos(NODE_WIDTH * (i + 1) / (len(ports) + 1), self._height if is_out else 0.0)
+                else:
+                    p.setPos(NODE_WIDTH if is_out else 0.0, HEADER + (i + 0.5) * ROW)
+                self.ports[(name, is_out)] = p
+        for edge in self.edges:  # wires follow the new port items
+            if edge.edge.src == self.node_id and (edge.edge.src_port, True) in self.ports:
+                edge.src = self.ports[(edge.edge.src_port, True)]
+            if edge.edge.dst == self.node_id and (edge.edge.dst_port, False) in self.ports:
+                edge.dst = self.ports[(edge.edge.dst_port, False)]
+            edge.update_path()
         self.update()
+
+    def set_vertical(self, vertical: bool) -> None:
+        if vertical != self.vertical:
+            self.set_ports(*self._port_spec, vertical=vertical)
 
     def port(self, name: str, is_output: bool) -> PortItem | None:
         return self.ports.get((name, is_output))
@@ -191,6 +214,13 @@ class NodeItem(QGraphicsItem):
         half = NODE_WIDTH / 2 - 12
         for (name, is_out), port in self.ports.items():
             y = port.pos().y()
+            if self.vertical:
+                if len(self._port_spec[1 if is_out else 0]) > 1:
+                    x = port.pos().x()
+                    yy = self._height - FOOTER - ROW if is_out else HEADER
+                    painter.drawText(QRectF(x - 30, yy, 60, ROW), Qt.AlignmentFlag.AlignCenter,
+                                     sfm.elidedText(name, Qt.TextElideMode.ElideRight, 58))
+                continue
             if is_out:
                 r = QRectF(NODE_WIDTH / 2, y - ROW / 2, half, ROW)
                 painter.drawText(r, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
@@ -201,8 +231,9 @@ class NodeItem(QGraphicsItem):
                                  sfm.elidedText(name, Qt.TextElideMode.ElideRight, half))
         painter.setPen(Theme.subtle)
         foot = QRectF(8, self._height - FOOTER, NODE_WIDTH - 16, FOOTER - 2)
+        room = foot.width() - sfm.horizontalAdvance(self.params_text) - 8
         painter.drawText(foot, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         sfm.elidedText(self.type_title, Qt.TextElideMode.ElideRight, NODE_WIDTH * 0.55))
+                         sfm.elidedText(self.type_title, Qt.TextElideMode.ElideRight, room))
         painter.drawText(foot, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, self.params_text)
 
     @staticmethod
@@ -222,6 +253,20 @@ class NodeItem(QGraphicsItem):
         return super().itemChange(change, value)
 
 
+def wire_path(a: QPointF, b: QPointF, vertical: bool) -> QPainterPath:
+    """A smooth wire that leaves an output and enters an input along the flow direction."""
+    path = QPainterPath(a)
+    # A wire that runs backwards (to the next band of a folded layout) bends only a
+    # little, so it does not loop far outside the graph.
+    if vertical:
+        d = max(40.0, abs(b.y() - a.y()) * 0.5) if b.y() >= a.y() else 60.0
+        path.cubicTo(a + QPointF(0, d), b - QPointF(0, d), b)
+    else:
+        d = max(40.0, abs(b.x() - a.x()) * 0.5) if b.x() >= a.x() else 60.0
+        path.cubicTo(a + QPointF(d, 0), b - QPointF(d, 0), b)
+    return path
+
+
 class EdgeItem(QGraphicsPathItem):
     """A wire from an output port to an input port, with its tensor shape as a label."""
 
@@ -237,10 +282,7 @@ class EdgeItem(QGraphicsPathItem):
         self.update_path()
 
     def update_path(self) -> None:
-        a, b = self.src.scene_center(), self.dst.scene_center()
-        dx = max(40.0, abs(b.x() - a.x()) * 0.5)
-        path = QPainterPath(a)
-        path.cubicTo(a + QPointF(dx, 0), b - QPointF(dx, 0), b)
+        path = wire_path(self.src.scene_center(), self.dst.scene_center(), self.src.node_item.vertical)
         self.prepareGeometryChange()
         self.setPath(path)
         self._place_label()
@@ -252,6 +294,8 @@ class EdgeItem(QGraphicsPathItem):
         fm = QFontMetricsF(_SMALL_FONT)
         w, h = fm.horizontalAdvance(self.label) + 8, fm.height() + 2
         mid = self.path().pointAtPercent(0.5)
+        if self.src.node_item.vertical:  # beside a vertical wire, not on it
+            mid = QPointF(mid.x() + w / 2 + 6, mid.y())
         self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
 
     def set_state(self, label: str, problem: str | None) -> None:

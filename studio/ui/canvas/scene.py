@@ -23,10 +23,12 @@ class GraphScene(QGraphicsScene):
         self.edges: dict[Edge, EdgeItem] = {}
         self._graph: Graph | None = None
         self._syncing = False
+        self.vertical = False
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         # Bound methods, not lambdas: Qt drops them when the scene is deleted.
         document.projectReplaced.connect(self._project_replaced)
         document.graphChanged.connect(self.refresh_analysis)
+        document.layoutChanged.connect(self.refresh_orientation)
         self.selectionChanged.connect(self._selection_changed)
         self.bind(document.graph)
 
@@ -45,6 +47,7 @@ class GraphScene(QGraphicsScene):
         self.clear()
         self.nodes, self.edges = {}, {}
         self._graph = graph
+        self.vertical = self._flows_down()
         for sig, slot in self._slots():
             getattr(graph.signals, sig).connect(slot)
         for node in graph.nodes:
@@ -52,6 +55,26 @@ class GraphScene(QGraphicsScene):
         for edge in graph.edges:
             self._edge_added(edge)
         self.refresh_analysis()
+
+    def _flows_down(self) -> bool:
+        """Whether the wires mostly run downwards (a top-to-bottom layout): derived
+        from positions, so the file needs no orientation field."""
+        g, dx, dy = self._graph, 0.0, 0.0
+        for e in g.edges:
+            a, b = g.node(e.src).position, g.node(e.dst).position
+            dx += abs(b[0] - a[0])
+            dy += abs(b[1] - a[1])
+        return dy > dx
+
+    def refresh_orientation(self) -> None:
+        vertical = self._flows_down()
+        if vertical == self.vertical:
+            return
+        self.vertical = vertical
+        for item in self.nodes.values():
+            item.set_vertical(vertical)
+        for edge in self.edges.values():
+            edge.update_path()
 
     def _slots(self):
         return (("node_added", self._node_added), ("node_removed", self._node_removed),
@@ -65,7 +88,7 @@ class GraphScene(QGraphicsScene):
     def _node_added(self, node: Node) -> None:
         spec = self._graph.spec(node)
         ins, outs = self._ports(node)
-        item = NodeItem(node.id, spec.title, spec.category, ins, outs)
+        item = NodeItem(node.id, spec.title, spec.category, ins, outs, self.vertical)
         item.setToolTip(spec.doc)
         self._syncing = True
         item.setPos(QPointF(*node.position))

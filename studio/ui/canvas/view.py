@@ -29,7 +29,7 @@ def guarded(handler):
 
 
 class GraphView(QGraphicsView):
-    MIN_FIT_ZOOM = 0.45  # below this labels are unreadable: show the start of the graph instead
+    MIN_FIT_ZOOM = 0.55  # below this labels are unreadable: show the start of the graph instead
     statusMessage = Signal(str)
     filesDropped = Signal(list)  # paths
     searchRequested = Signal(QPointF)  # scene position for the Tab popup
@@ -94,8 +94,9 @@ class GraphView(QGraphicsView):
         self.zoom_by(self.MIN_FIT_ZOOM / self.zoom())
         # Too big to read whole: start where the data enters (top-left), like a page.
         seen = self.mapToScene(self.viewport().rect()).boundingRect()
-        self.centerOn(rect.left() - 40 + seen.width() / 2, max(rect.top() - 40 + seen.height() / 2,
-                                                                min(rect.center().y(), rect.bottom() + 40 - seen.height() / 2)))
+        x = rect.center().x() if rect.width() + 80 <= seen.width() else rect.left() - 40 + seen.width() / 2
+        y = rect.center().y() if rect.height() + 80 <= seen.height() else rect.top() - 40 + seen.height() / 2
+        self.centerOn(x, y)
 
     def center_scene_pos(self) -> QPointF:
         return self.mapToScene(self.viewport().rect().center())
