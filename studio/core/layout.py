@@ -5,6 +5,8 @@ Pure Python over the graph model, so the editor, importers and templates share i
 
 from __future__ import annotations
 
+import math
+
 from studio.core.graph import Graph
 
 LEFT_TO_RIGHT = "lr"
@@ -17,7 +19,11 @@ GAPS = {LEFT_TO_RIGHT: (300.0, 130.0), TOP_TO_BOTTOM: (170.0, 250.0)}
 
 
 def layered_positions(graph: Graph, direction: str = LEFT_TO_RIGHT, layer_gap: float | None = None,
-                      node_gap: float | None = None, sweeps: int = 4) -> dict[str, tuple[float, float]]:
+                      node_gap: float | None = None, sweeps: int = 4,
+                      aspect: float | None = 1.6) -> dict[str, tuple[float, float]]:
+    """Positions by layer. A long chain is folded into several bands (rows for
+    left-to-right, columns for top-to-bottom) so the drawing's width/height comes close
+    to ``aspect`` and stays readable on a screen; ``aspect=None`` never folds."""
     layer_gap = GAPS[direction][0] if layer_gap is None else layer_gap
     node_gap = GAPS[direction][1] if node_gap is None else node_gap
     order, cyclic = graph.topological_order()
@@ -52,13 +58,40 @@ def layered_positions(graph: Graph, direction: str = LEFT_TO_RIGHT, layer_gap: f
         sweep(layers[1:], preds)
         sweep(reversed(layers[:-1]), succs)
 
+    per_band = _band_length(layers, direction, layer_gap, node_gap, aspect)
     positions = {}
-    for r, layer in enumerate(layers):
-        offset = -(len(layer) - 1) / 2.0
-        for i, n in enumerate(layer):
-            along, across = r * layer_gap, (offset + i) * node_gap
-            positions[n] = (along, across) if direction == LEFT_TO_RIGHT else (across, along)
+    band_start = 0.0
+    for b in range(0, len(layers), per_band):
+        band = layers[b:b + per_band]
+        widest = max(len(layer) for layer in band)
+        centre = band_start + (widest - 1) / 2.0 * node_gap
+        for r, layer in enumerate(band):
+            offset = -(len(layer) - 1) / 2.0
+            for i, n in enumerate(layer):
+                along, across = r * layer_gap, centre + (offset + i) * node_gap
+                positions[n] = (along, across) if direction == LEFT_TO_RIGHT else (across, along)
+        band_start += widest * node_gap + BAND_GAP
     return positions
+
+
+BAND_GAP = 90.0  # extra room between folded bands, for the wire that returns to the start
+
+
+def _band_length(layers: list[list[str]], direction: str, layer_gap: float, node_gap: float,
+                 aspect: float | None) -> int:
+    n = len(layers)
+    if aspect is None or n <= 6:
+        return max(n, 1)
+    best, best_score = n, None
+    for k in range(4, n + 1):
+        across = sum(max(len(layer) for layer in layers[b:b + k]) * node_gap + BAND_GAP
+                     for b in range(0, n, k))
+        along = k * layer_gap
+        ratio = along / across if direction == LEFT_TO_RIGHT else across / along
+        score = abs(math.log(ratio / aspect))
+        if best_score is None or score < best_score - 1e-9:
+            best, best_score = k, score
+    return best
 
 
 def apply_layout(graph: Graph, direction: str = LEFT_TO_RIGHT) -> None:
