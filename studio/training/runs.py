@@ -171,8 +171,8 @@ class BackgroundWriter:
         self._thread = threading.Thread(target=self._run, name="run-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, fn, *args) -> None:
-        self._queue.put((fn, args))
+    def submit(self, fn, *args, **kwargs) -> None:
+        self._queue.put((fn, args, kwargs))
 
     def _run(self) -> None:
         while True:
@@ -181,7 +181,7 @@ class BackgroundWriter:
                 if item is None:
                     return
                 if self._error is None:
-                    item[0](*item[1])
+                    item[0](*item[1], **item[2])
             except BaseException as exc:  # reported by flush() in the training thread
                 self._error = exc
             finally:

@@ -323,7 +323,7 @@ class Trainer:
         else:
             self.bad_epochs += 1
         if self.writes_files:
-            self.run.append_history(record)
+            self.writer.submit(self.run.append_history, record)
         self._call("on_train_epoch_end", record)
         self._save_checkpoint("last", 0, (0.0, 0, 0.0), also_best=improved)
 
@@ -416,23 +416,27 @@ class Trainer:
     def _begin_files(self, resume: bool) -> None:
         if not self.writes_files:
             return
+        # Every file goes through the writer thread, in order, overlapping the training.
+        submit = self.writer.submit
         if resume:
-            self.run.update_info(status="running", message="", resumed=time.strftime("%Y-%m-%dT%H:%M:%S"))
-            self.run.write_history(self.history)
+            submit(self.run.update_info, **{"status": "running", "message": "",
+                                            "resumed": time.strftime("%Y-%m-%dT%H:%M:%S")})
+            submit(self.run.write_history, list(self.history))
             return
         info = {"status": "running", "message": "", "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
                 "device": str(self.device), "settings": self.settings, **self.run_info}
-        self.run.write_info(info)
-        self.run.write_history([])
+        self.run.path.mkdir(parents=True, exist_ok=True)
+        submit(self.run.write_info, info)
+        submit(self.run.metrics_path.write_text, "")
 
     def _end_files(self, result: RunResult) -> None:
         if not self.writes_files:
             return
+        self.writer.submit(self.run.save_weights, _detached(self.model.state_dict()))
+        self.writer.submit(self.run.update_info, **{
+            "status": result.stopped_reason, "message": result.message, "best_epoch": result.best_epoch,
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S"), "epochs_done": len(self.history)})
         self.writer.flush()
-        self.run.save_weights(self.model.state_dict())
-        self.run.update_info(status=result.stopped_reason, message=result.message,
-                             finished=time.strftime("%Y-%m-%dT%H:%M:%S"), best_epoch=result.best_epoch,
-                             epochs_done=len(self.history))
 
     def _result(self, reason: str, message: str) -> RunResult:
         metrics = dict(self.history[-1]["metrics"]) if self.history else {}
