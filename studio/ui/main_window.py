@@ -182,6 +182,7 @@ class MainWindow(FileActions, ClipboardActions, QMainWindow):
         e.addAction(self._action("delete", "&Delete", self.delete_selection, S.Delete, "delete"))
         self.actions_by_name["delete"].setShortcuts(QKeySequence.keyBindings(S.Delete) + [QKeySequence("Backspace")])
         e.addAction(self._action("select_all", "Select &All", self.select_all, S.SelectAll))
+        e.addAction(self._action("freeze", "&Freeze / unfreeze", self.toggle_frozen, "Ctrl+F"))
         e.addSeparator()
         e.addAction(self._action("layout_lr", "Auto-&layout, left to right", lambda: self.auto_layout("lr"),
                                  "Ctrl+L", "layout"))
@@ -217,7 +218,7 @@ class MainWindow(FileActions, ClipboardActions, QMainWindow):
                 tb.addAction(self.actions_by_name[name])
         # The canvas takes the shortcuts that act on a selection, so typing in the
         # inspector (Delete, Ctrl+C in a text field) still edits the text.
-        for name in ("cut", "copy", "paste", "duplicate", "delete", "select_all"):
+        for name in ("cut", "copy", "paste", "duplicate", "delete", "select_all", "freeze"):
             act = self.actions_by_name[name]
             act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.view.addAction(act)
@@ -314,6 +315,13 @@ class MainWindow(FileActions, ClipboardActions, QMainWindow):
         """The canvas's width/height, so a folded layout fills the screen it is shown on."""
         vp = self.view.viewport().rect()
         return max(0.5, min(3.0, vp.width() / max(1, vp.height())))
+
+    def toggle_frozen(self) -> None:
+        """Freeze the selection, or unfreeze it when all of it is frozen already."""
+        ids = self.scene.selected_ids()
+        if ids:
+            g = self.document.graph
+            self.document.set_training(ids, frozen=not all(g.node(i).frozen for i in ids))
 
     def auto_layout(self, direction: str) -> None:
         self.document.auto_layout(direction, aspect=self.view_aspect())

@@ -30,7 +30,12 @@ class ProblemsPanel(QTreeWidget):
 
     def refresh(self) -> None:
         self.clear()
-        for p in self.document.analysis().problems:
+        problems = self.document.analysis().problems
+        if not problems:
+            item = QTreeWidgetItem(["", "", "No problems found"])
+            item.setForeground(2, QColor("#3cb371"))
+            self.addTopLevelItem(item)
+        for p in problems:
             item = QTreeWidgetItem([p.severity, p.node or "", p.message])
             item.setForeground(0, QColor(ERROR_COLOUR if p.severity == "error" else WARNING_COLOUR))
             item.setToolTip(2, p.message)

@@ -156,3 +156,19 @@ def test_a_parameter_that_adds_ports_keeps_existing_wires_attached(window):
     wire = next(iter(window.scene.edges.values()))
     assert wire.dst is window.scene.nodes[b].port("in1", False)
     assert wire.path().pointAtPercent(1.0) == wire.dst.scenePos()
+
+
+def test_right_click_menu_acts_on_the_clicked_node(window):
+    doc = window.document
+    a, b = doc.add_node("Linear"), doc.add_node("ReLU", position=(400, 0))
+    window.view.centerOn(window.scene.nodes[a])
+    window.scene.select_nodes([b])
+    menu = window.view.build_context_menu(window.scene.nodes[a].scenePos() + QPointF(50, 40))
+    assert window.scene.selected_ids() == [a]
+    texts = [act.text() for act in menu.actions()]
+    assert "&Delete" in texts and "&Freeze / unfreeze" in texts
+    next(act for act in menu.actions() if act.text() == "&Freeze / unfreeze").trigger()
+    assert doc.graph.node(a).frozen and not doc.graph.node(b).frozen
+    next(act for act in menu.actions() if act.text() == "&Delete").trigger()
+    assert a not in doc.graph
+    menu.deleteLater()

@@ -192,12 +192,10 @@ class NodeItem(QGraphicsItem):
         painter.setPen(border)
         painter.setBrush(body)
         painter.drawRoundedRect(rect, 6, 6)
-        head = QPainterPath()
-        head.addRoundedRect(QRectF(0, 0, NODE_WIDTH, HEADER), 6, 6)
-        head.addRect(QRectF(0, HEADER / 2, NODE_WIDTH, HEADER / 2))
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(self.colour if not self.frozen else self.colour.darker(140))
-        painter.drawPath(head.simplified())
+        painter.drawRoundedRect(QRectF(0, 0, NODE_WIDTH, HEADER), 6, 6)
+        painter.drawRect(QRectF(0, HEADER / 2, NODE_WIDTH, HEADER / 2))  # square lower corners
         if self.frozen:
             painter.setBrush(QBrush(QColor(128, 128, 128, 90), Qt.BrushStyle.BDiagPattern))
             painter.drawRoundedRect(rect, 6, 6)

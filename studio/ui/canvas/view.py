@@ -7,7 +7,7 @@ import traceback
 
 from PySide6.QtCore import QEvent, QLineF, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import QGraphicsView
+from PySide6.QtWidgets import QGraphicsView, QMenu
 
 from studio.core.errors import StudioError
 from studio.ui.canvas.interactions import NewLinkInteraction, PanInteraction
@@ -163,6 +163,31 @@ class GraphView(QGraphicsView):
                 traceback.print_exc()
             return True
         return super().event(event)
+
+    def build_context_menu(self, scene_pos: QPointF) -> QMenu:
+        """The right-click menu: the window's selection actions, after selecting what was
+        clicked (as file managers do)."""
+        item = self.itemAt(self.mapFromScene(scene_pos))
+        while item is not None and item.parentItem() is not None:
+            item = item.parentItem()
+        if item is not None and item.flags() & item.GraphicsItemFlag.ItemIsSelectable and not item.isSelected():
+            self.scene().clearSelection()
+            item.setSelected(True)
+        menu = QMenu(self)
+        wanted = ("Cu&t", "&Copy", "&Paste", "D&uplicate", "&Delete", "&Freeze / unfreeze")
+        acts = {a.text(): a for a in self.actions()}
+        for text in wanted:
+            if text in acts:
+                acts[text].setEnabled(text == "&Paste" or bool(self.scene().selectedItems()))
+                menu.addAction(acts[text])
+        return menu
+
+    @guarded
+    def contextMenuEvent(self, event) -> None:
+        menu = self.build_context_menu(self.mapToScene(event.pos()))
+        menu.exec(event.globalPos())
+        for a in self.actions():
+            a.setEnabled(True)
 
     # ---- drops ---------------------------------------------------------------------
     def _accepts(self, mime) -> bool:
