@@ -164,6 +164,16 @@ class Document(QObject):
         self.undo_stack.push(cmd.Connect(self, edge))
         return edge
 
+    def rewire(self, old: Edge, src: str, src_port: str, dst: str, dst_port: str) -> Edge:
+        """Move a wire's ends, as one undo step."""
+        if (dst, dst_port) != (old.dst, old.dst_port):
+            self.graph.check_connect(src, src_port, dst, dst_port)
+        edge = Edge(src, src_port, dst, dst_port)
+        with self.macro("Move wire"):
+            self.undo_stack.push(cmd.Disconnect(self, [old]))
+            self.undo_stack.push(cmd.Connect(self, edge))
+        return edge
+
     def disconnect(self, edges: Iterable[Edge]) -> None:
         edges = [e for e in edges if e in self.graph.edges]
         if edges:

@@ -178,3 +178,23 @@ def test_broken_file_gives_a_dialog_and_the_app_goes_on(window, drive, tmp_path)
     assert state(window) == before
     drive.drop_layer(window, "ReLU", QPoint(500, 300))
     assert len(window.document.graph) == 2
+
+
+def test_pick_up_a_wire_by_its_input_and_move_or_drop_it(window, drive):
+    doc = window.document
+    drive.drop_layer(window, "Input", QPoint(200, 300))
+    drive.drop_layer(window, "ReLU", QPoint(600, 250))
+    drive.drop_layer(window, "ReLU", QPoint(600, 500))
+    a, b, c = (n.id for n in doc.graph)
+    drive.wire(window, a, "out", b, "in")
+    # Drag the wire's end from b's input to c's input: one undoable step.
+    drive.drag(window, drive.port_pos(window, b, "in", False),
+               [QPoint(500, 400), drive.port_pos(window, c, "in", False)])
+    assert [(e.src, e.dst) for e in doc.graph.edges] == [(a, c)]
+    assert doc.undo_stack.undoText() == "Move wire"
+    doc.undo_stack.undo()
+    assert [(e.src, e.dst) for e in doc.graph.edges] == [(a, b)]
+    # Pull it off and drop it on empty canvas: the wire is removed.
+    drive.drag(window, drive.port_pos(window, b, "in", False), [QPoint(450, 650), QPoint(420, 700)])
+    assert doc.graph.edges == []
+    assert all(item.isVisible() for item in window.scene.edges.values())

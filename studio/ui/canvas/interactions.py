@@ -18,9 +18,13 @@ class NewLinkInteraction:
     """Drag from a port; the loose wire turns green over a port it may join, red (with
     the model's reason) over one it may not. Release on an allowed port connects."""
 
-    def __init__(self, view, start: PortItem) -> None:
+    def __init__(self, view, start: PortItem, detaching=None) -> None:
+        """``detaching``: the wire picked up from an input, re-routed or removed on release."""
         self.view = view
         self.start = start
+        self.detaching = detaching
+        if detaching is not None:
+            view.scene().edges[detaching].setVisible(False)
         self.wire = QGraphicsPathItem()
         self.wire.setZValue(5)
         self.wire.setPen(QPen(NEUTRAL, 2, Qt.PenStyle.DashLine))
@@ -47,6 +51,8 @@ class NewLinkInteraction:
             ends = self._endpoints(port)
             if ends is None:
                 self.reason = "wires go from an output to an input"
+            elif self.detaching is not None and ends == _ends(self.detaching):
+                self.allowed = True  # dropped back where it was
             else:
                 try:
                     self.view.document.graph.check_connect(*ends)
@@ -66,17 +72,31 @@ class NewLinkInteraction:
     def release(self, scene_pos: QPointF) -> None:
         self.move(scene_pos)
         self.cancel()
-        if self.target is not None and self.allowed:
-            try:
-                self.view.document.connect(*self._endpoints(self.target))
-            except GraphError as exc:
-                self.view.statusMessage.emit(str(exc))
-        elif self.reason:
-            self.view.statusMessage.emit(f"not connected: {self.reason}")
+        doc = self.view.document
+        old = self.detaching
+        try:
+            if self.target is not None and self.allowed:
+                ends = self._endpoints(self.target)
+                if old is None:
+                    doc.connect(*ends)
+                elif ends != _ends(old):
+                    doc.rewire(old, *ends)
+            elif old is not None and self.target is None:
+                doc.disconnect([old])  # a wire pulled off and dropped on nothing is removed
+            elif self.reason:
+                self.view.statusMessage.emit(f"not connected: {self.reason}")
+        except GraphError as exc:
+            self.view.statusMessage.emit(str(exc))
 
     def cancel(self) -> None:
         if self.wire.scene() is not None:
             self.wire.scene().removeItem(self.wire)
+        if self.detaching is not None and self.detaching in self.view.scene().edges:
+            self.view.scene().edges[self.detaching].setVisible(True)
+
+
+def _ends(edge):
+    return edge.src, edge.src_port, edge.dst, edge.dst_port
 
 
 class PanInteraction:

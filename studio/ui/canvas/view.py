@@ -112,7 +112,13 @@ class GraphView(QGraphicsView):
         if event.button() == Qt.MouseButton.LeftButton:
             port = self.port_at(self.mapToScene(pos))
             if port is not None:
-                self.mode = NewLinkInteraction(self, port)
+                wire = None if port.is_output else self.document.graph.edge_into(port.node_id, port.name)
+                if wire is not None and wire in self.scene().edges:
+                    # Grabbing a connected input picks its wire up by the loose end.
+                    src = self.scene().edges[wire].src
+                    self.mode = NewLinkInteraction(self, src, detaching=wire)
+                else:
+                    self.mode = NewLinkInteraction(self, port)
                 return
         super().mousePressEvent(event)
 
