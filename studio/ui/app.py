@@ -55,7 +55,7 @@ def run_app(argv: list[str] | None = None) -> int:
     if argv:
         window.open_path(argv[0], ask=False)
     else:
-        window.open_path(template_path(DEFAULT_EXAMPLE), ask=False)
+        window.open_path(template_path(DEFAULT_EXAMPLE), ask=False, remember=False)
         window.document.project.path = None  # the example is never overwritten by Save
         window.update_title()
     if not window.offer_recovery():

@@ -162,7 +162,7 @@ class FileActions:
         path = self.ask_open_path()
         return bool(path) and self.open_path(path, ask=False)
 
-    def open_path(self, path: str | Path, ask: bool = True) -> bool:
+    def open_path(self, path: str | Path, ask: bool = True, remember: bool = True) -> bool:
         """Open a file; an unreadable one gives a dialog and the current project stays."""
         if ask and not self.maybe_save():
             return False
@@ -174,8 +174,9 @@ class FileActions:
         except Exception as exc:  # a file must never take the app down
             self.show_error("Cannot open project", f"{path}: {exc}")
             return False
-        userdata.add_recent(path)
-        self.refresh_recent_menu()
+        if remember:
+            userdata.add_recent(path)
+            self.refresh_recent_menu()
         self.view.fit_all()
         self.statusBar().showMessage(f"Opened {path}", 4000)
         return True

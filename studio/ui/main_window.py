@@ -35,6 +35,8 @@ from studio.ui.search_popup import SearchPopup
 
 PLUGIN_MODULES = ("studio.ui.training_panel", "studio.ui.data_panel", "studio.ui.export_dialog")
 
+_OPEN_WINDOWS: list = []  # windows made by New Window, kept alive until closed
+
 AREAS = {"left": Qt.DockWidgetArea.LeftDockWidgetArea, "right": Qt.DockWidgetArea.RightDockWidgetArea,
          "bottom": Qt.DockWidgetArea.BottomDockWidgetArea, "top": Qt.DockWidgetArea.TopDockWidgetArea}
 
@@ -156,6 +158,7 @@ class MainWindow(FileActions, ClipboardActions, QMainWindow):
         S = QKeySequence.StandardKey
         f = self.menu("&File")
         f.addAction(self._action("new", "&New…", self.new_project, S.New, "new"))
+        f.addAction(self._action("new_window", "New &Window", self.new_window, "Ctrl+Shift+N"))
         f.addAction(self._action("open", "&Open…", self.open_dialog, S.Open, "open"))
         self.recent_menu = f.addMenu("Open &Recent")
         f.addAction(self._action("save", "&Save", self.save, S.Save, "save"))
@@ -315,6 +318,17 @@ class MainWindow(FileActions, ClipboardActions, QMainWindow):
         """The canvas's width/height, so a folded layout fills the screen it is shown on."""
         vp = self.view.viewport().rect()
         return max(0.5, min(3.0, vp.width() / max(1, vp.height())))
+
+    def new_window(self) -> "MainWindow":
+        """Another window in this process (copy and paste work between them)."""
+        other = MainWindow(plugins=True)
+        other.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        _OPEN_WINDOWS.append(other)
+        other.destroyed.connect(lambda _o=None, w=other: _OPEN_WINDOWS.remove(w) if w in _OPEN_WINDOWS else None)
+        other.resize(self.size())
+        other.show()
+        other.size_panels()
+        return other
 
     def toggle_frozen(self) -> None:
         """Freeze the selection, or unfreeze it when all of it is frozen already."""

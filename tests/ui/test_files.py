@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
@@ -106,8 +107,10 @@ def test_unwritable_save_target_gives_a_dialog(window, drive, tmp_path):
     assert window.isWindowModified()
 
 
-def test_studio_file_argument_opens_it(tmp_path):
-    """`studio FILE` starts the window on FILE (checked in a separate process)."""
+@pytest.mark.parametrize("given", [True, False], ids=["studio FILE", "studio"])
+def test_studio_opens_the_file_or_the_example(tmp_path, given):
+    """`studio FILE` starts the window on FILE, `studio` on the built-in example that
+    Save never overwrites (checked in a separate process)."""
     path = tmp_path / "p.json"
     path.write_text(template_path("lstm_sequence").read_text())
     code = ("import sys; from PySide6.QtCore import QTimer; from PySide6.QtWidgets import QApplication\n"
@@ -118,12 +121,18 @@ def test_studio_file_argument_opens_it(tmp_path):
             "    w.document.undo_stack.setClean(); app.quit()\n"
             "QTimer.singleShot(300, done)\n"
             "import studio.ui.main_window as mw; mw.PLUGIN_MODULES = ()  # the editor alone\n"
-            "from studio.ui.app import run_app; sys.exit(run_app([sys.argv[1]]))\n")
+            "from studio.ui.app import run_app; sys.exit(run_app(sys.argv[1:]))\n")
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, env=env, timeout=60)
+    args = [str(path)] if given else []
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=60)
     assert out.returncode == 0, out.stderr
     shown_path, count = out.stdout.split()
-    assert shown_path == str(path) and int(count) > 3
+    if given:
+        assert shown_path == str(path) and int(count) > 3
+    else:
+        from studio.core.project import load
+        from studio.resources import DEFAULT_EXAMPLE
+        assert shown_path == "None" and int(count) == len(load(template_path(DEFAULT_EXAMPLE)).graph)
 
 
 def test_the_editor_does_not_import_torch():

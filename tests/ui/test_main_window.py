@@ -84,3 +84,21 @@ def test_standard_shortcuts(window):
     assert QKeySequence(QKeySequence.StandardKey.Save) in acts["save"].shortcuts()
     assert QKeySequence(QKeySequence.StandardKey.Undo) in acts["undo"].shortcuts()
     assert QKeySequence(QKeySequence.StandardKey.Paste) in acts["paste"].shortcuts()
+
+
+def test_new_window_and_paste_between_windows(window, qtbot):
+    import studio.ui.main_window as mw
+
+    a = window.document.add_node("Linear", params={"out_features": 21})
+    window.scene.select_nodes([a])
+    window.actions_by_name["copy"].trigger()
+    window.actions_by_name["new_window"].trigger()
+    other = mw._OPEN_WINDOWS[-1]
+    try:
+        assert other.isVisible() and other is not window and len(other.document.graph) == 0
+        other.actions_by_name["paste"].trigger()
+        assert [n.params["out_features"] for n in other.document.graph] == [21]
+    finally:
+        other.document.undo_stack.setClean()
+        other.close()
+    qtbot.waitUntil(lambda: other not in mw._OPEN_WINDOWS)
