@@ -24,7 +24,7 @@ class NewLinkInteraction:
         self.start = start
         self.detaching = detaching
         if detaching is not None:
-            view.scene().edges[detaching].setVisible(False)
+            view.scene().edges[detaching].show_with_label(False)
         self.wire = QGraphicsPathItem()
         self.wire.setZValue(5)
         self.wire.setPen(QPen(NEUTRAL, 2, Qt.PenStyle.DashLine))
@@ -92,7 +92,7 @@ class NewLinkInteraction:
         if self.wire.scene() is not None:
             self.wire.scene().removeItem(self.wire)
         if self.detaching is not None and self.detaching in self.view.scene().edges:
-            self.view.scene().edges[self.detaching].setVisible(True)
+            self.view.scene().edges[self.detaching].show_with_label(True)
 
 
 def _ends(edge):

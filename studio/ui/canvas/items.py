@@ -265,6 +265,34 @@ def wire_path(a: QPointF, b: QPointF, vertical: bool) -> QPainterPath:
     return path
 
 
+class EdgeLabel(QGraphicsItem):
+    """A wire's shape label. A top-level item above the nodes, so a wire that passes
+    behind a node still shows its shape."""
+
+    def __init__(self, edge_item: "EdgeItem") -> None:
+        super().__init__()
+        self.edge_item = edge_item
+        self.rect = QRectF()
+        self.setZValue(2)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+
+    def boundingRect(self) -> QRectF:
+        return self.rect.adjusted(-1, -1, 1, 1)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        e = self.edge_item
+        if not e.label:
+            return
+        colour = Theme.selected if e.isSelected() else ERROR_COLOUR if e.problem else Theme.wire
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(colour, 1))
+        painter.setBrush(Theme.label_bg)
+        painter.drawRoundedRect(self.rect, 3, 3)
+        painter.setFont(_SMALL_FONT)
+        painter.setPen(ERROR_COLOUR if e.problem else Theme.text)
+        painter.drawText(self.rect, Qt.AlignmentFlag.AlignCenter, e.label)
+
+
 class EdgeItem(QGraphicsPathItem):
     """A wire from an output port to an input port, with its tensor shape as a label."""
 
@@ -274,10 +302,14 @@ class EdgeItem(QGraphicsPathItem):
         self.src, self.dst = src, dst
         self.label = ""
         self.problem: str | None = None
+        self.label_item = EdgeLabel(self)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(0)
-        self._label_rect = QRectF()
         self.update_path()
+
+    def show_with_label(self, shown: bool) -> None:
+        self.setVisible(shown)
+        self.label_item.setVisible(shown)
 
     def update_path(self) -> None:
         path = wire_path(self.src.scene_center(), self.dst.scene_center(), self.src.node_item.vertical)
@@ -286,34 +318,48 @@ class EdgeItem(QGraphicsPathItem):
         self._place_label()
 
     def _place_label(self) -> None:
+        item = self.label_item
+        item.prepareGeometryChange()
         if not self.label:
-            self._label_rect = QRectF()
+            item.rect = QRectF()
             return
         fm = QFontMetricsF(_SMALL_FONT)
         w, h = fm.horizontalAdvance(self.label) + 8, fm.height() + 2
-        mid = self.path().pointAtPercent(0.5)
-        if self.src.node_item.vertical:  # beside a vertical wire, not on it
-            mid = QPointF(mid.x() + w / 2 + 6, mid.y())
-        self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
+        node = self.dst.node_item
+        ins = [p for (n, out), p in node.ports.items() if not out]
+        left = node.vertical and len(ins) > 1 and ins.index(self.dst) < len(ins) / 2
+        scene = self.scene()
+        for t in (0.5, 0.35, 0.65, 0.2, 0.8):
+            mid = self.path().pointAtPercent(t)
+            if node.vertical:
+                # Beside a vertical wire, on the side its input sits on, so the labels of
+                # neighbouring inputs lean apart instead of piling up.
+                mid = QPointF(mid.x() - w / 2 - 6 if left else mid.x() + w / 2 + 6, mid.y())
+            item.rect = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
+            # A wire that passes behind a node keeps its label off that node.
+            if scene is None or not any(isinstance(i, NodeItem) for i in scene.items(item.rect)):
+                break
+        item.update()
 
     def set_state(self, label: str, problem: str | None) -> None:
         if (label, problem) != (self.label, self.problem):
-            self.prepareGeometryChange()
             self.label, self.problem = label, problem
             self.setToolTip(problem or f"{self.edge}  {label}")
             self._place_label()
             self.update()
 
+    def itemChange(self, change, value):
+        if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
+            self.label_item.update()
+        return super().itemChange(change, value)
+
     def boundingRect(self) -> QRectF:
-        return super().boundingRect().adjusted(-3, -3, 3, 3).united(self._label_rect)
+        return super().boundingRect().adjusted(-3, -3, 3, 3)
 
     def shape(self) -> QPainterPath:
         stroker = QPainterPathStroker()
         stroker.setWidth(10)
-        out = stroker.createStroke(self.path())
-        if not self._label_rect.isNull():
-            out.addRect(self._label_rect)
-        return out
+        return stroker.createStroke(self.path())
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -323,10 +369,3 @@ class EdgeItem(QGraphicsPathItem):
         painter.setPen(QPen(colour, 2.2 if self.isSelected() else 1.8))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self.path())
-        if self.label:
-            painter.setPen(QPen(colour, 1))
-            painter.setBrush(Theme.label_bg)
-            painter.drawRoundedRect(self._label_rect, 3, 3)
-            painter.setFont(_SMALL_FONT)
-            painter.setPen(ERROR_COLOUR if self.problem else Theme.text)
-            painter.drawText(self._label_rect, Qt.AlignmentFlag.AlignCenter, self.label)

@@ -124,6 +124,7 @@ class GraphScene(QGraphicsScene):
         dst.edges.append(item)
         self.edges[edge] = item
         self.addItem(item)
+        self.addItem(item.label_item)
 
     def _edge_removed(self, edge: Edge) -> None:
         item = self.edges.pop(edge, None)
@@ -132,6 +133,7 @@ class GraphScene(QGraphicsScene):
         for end in (edge.src, edge.dst):
             if end in self.nodes and item in self.nodes[end].edges:
                 self.nodes[end].edges.remove(item)
+        self.removeItem(item.label_item)
         self.removeItem(item)
 
     def refresh_analysis(self) -> None:
