@@ -41,6 +41,25 @@ def test_speech_holds_out_whole_voices(speech):
     assert len(speech.info.extra["val_speakers"]) == 2
 
 
+def test_speech_keeps_each_voice_timbre_on_one_side():
+    from studio.data.builtin.speech import load_speech
+
+    s = load_speech(seed=3)
+    names = s.info.extra["val_speakers"]
+    held = {n.split("+")[1].split()[0] for n in names}
+    assert len(s.val) >= 100
+    val_ids = set(s.val.fields["speaker"].tolist())
+    # every speaker with a held-out timbre is in validation, whatever its accent
+    from studio.data.builtin.speech import FILE
+    import numpy as np
+
+    with np.load(FILE) as f:
+        all_names = [str(n) for n in f["speaker_names"]]
+    same_timbre = {i for i, n in enumerate(all_names) if n.split("+")[1].split()[0] in held}
+    assert same_timbre == val_ids
+    assert not val_ids & set(s.train.fields["speaker"].tolist())
+
+
 def test_speech_split_follows_the_seed():
     from studio.data.builtin.speech import load_speech
 

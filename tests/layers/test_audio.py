@@ -88,3 +88,14 @@ def test_logmel_exports_to_onnx_with_dynamic_length(graph, tmp_path):
         got = session.run(None, {name: x.numpy()})[0]
         assert got.shape == (3, n // 80 + 1, 40)
         assert abs(got - mel(x).detach().numpy()).max() < 1e-3
+
+
+def test_logmel_floor_makes_silence_and_faint_noise_alike(graph):
+    model = _mel(graph, normalize=False, top_db=60.0)
+    t = torch.arange(8000) / 8000
+    tone = torch.where(t < 0.5, torch.sin(2 * math.pi * 440 * t), torch.zeros(()))[None]
+    hiss = tone + 1e-4 * torch.randn(1, 8000) * (t >= 0.5)
+    a, b = model(tone), model(hiss)
+    assert torch.allclose(a, b, atol=1e-4)  # the hiss sits below the floor
+    floor = a.max() - 60 * math.log(10) / 10
+    assert torch.isclose(a.min(), floor, atol=1e-4)

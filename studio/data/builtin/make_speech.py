@@ -12,6 +12,7 @@ compressed ``.npz`` (``audio`` uint8, ``offsets``, ``labels``, ``speakers``,
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import subprocess
@@ -24,10 +25,15 @@ import numpy as np
 WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 ACCENTS = ("en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan", "en-gb-x-gbcwmd",
            "en-029", "en-us-nyc")
-VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3", "f4", "f5", "croak", "klatt",
-            "klatt2", "klatt3", "whisper", "adam", "anika", "belinda", "boris", "david", "edward", "grandma",
-            "iven", "john", "linda", "max", "paul", "Alex", "Andy", "Annie", "Gene", "Mike", "aunty", "caleb",
-            "grandpa", "norbert", "benjamin", "michel")
+# espeak-ng's voice variants (timbre, pitch range, breathiness); each speaker uses its own.
+VARIANTS = tuple("""
+    Alex Alicia Andrea Andy Annie AnxiousAndy Demonic Denis Diogo Gene Gene2 Henrique Hugo Jacky Lee Marco
+    Mario Michael Mike Nguyen RicishayMax RicishayMax2 RicishayMax3 Storm Tweaky UniRobot adam anika
+    anikaRobot announcer antonio aunty belinda benjamin boris caleb croak david ed edward edward2 f1 f2 f3
+    f4 f5 fast grandma grandpa gustave iven iven2 iven3 iven4 john kaukovalta klatt klatt2 klatt3 klatt4
+    klatt5 klatt6 linda m1 m2 m3 m4 m5 m6 m7 m8 marcelo max michel miguel norbert pablo paul pedro quincy
+    rob robert robosoft robosoft2 robosoft3 robosoft4 robosoft5 robosoft6 robosoft7 robosoft8 sandro
+    shelby steph steph2 steph3 travis victor whisper whisperf zac""".split())
 RATE = 8000
 DEFAULT_OUT = Path(__file__).resolve().parent / "files" / "speech_digits.npz"
 
@@ -52,7 +58,7 @@ def _say(voice: str, word: str, speed: int, pitch: int, tmp: Path) -> np.ndarray
     return x / max(np.abs(x).max(), 1e-6) * 0.9
 
 
-def generate(out: Path, speakers: int = 48, repeats: int = 2, seed: int = 0) -> dict:
+def generate(out: Path, speakers: int = 64, repeats: int = 2, seed: int = 0) -> dict:
     if shutil.which("espeak-ng") is None:
         raise SystemExit("espeak-ng is not installed (apt-get install espeak-ng)")
     rng = random.Random(seed)
@@ -74,8 +80,10 @@ def generate(out: Path, speakers: int = 48, repeats: int = 2, seed: int = 0) -> 
                     spk.append(s)
     offsets = np.cumsum([0] + [len(p) for p in pieces]).astype(np.int64)
     out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out, audio=np.concatenate(pieces), offsets=offsets, labels=np.array(labels, np.int64),
+    part = out.with_name(out.name + ".part.npz")  # renamed into place only once complete
+    np.savez_compressed(part, audio=np.concatenate(pieces), offsets=offsets, labels=np.array(labels, np.int64),
                         speakers=np.array(spk, np.int64), speaker_names=np.array(names), rate=np.array(RATE))
+    os.replace(part, out)
     return {"utterances": len(pieces), "speakers": len(chosen), "seconds": offsets[-1] / RATE,
             "bytes": out.stat().st_size}
 
@@ -83,7 +91,7 @@ def generate(out: Path, speakers: int = 48, repeats: int = 2, seed: int = 0) -> 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    ap.add_argument("--speakers", type=int, default=48)
+    ap.add_argument("--speakers", type=int, default=64)
     ap.add_argument("--repeats", type=int, default=2)
     args = ap.parse_args(argv)
     print(generate(args.out, args.speakers, args.repeats))

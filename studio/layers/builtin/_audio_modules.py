@@ -29,16 +29,19 @@ def mel_filterbank(sample_rate: int, n_fft: int, n_mels: int, f_min: float, f_ma
 class LogMel(nn.Module):
     """Raw audio ``[B, S]`` to log-mel frames ``[B, T, n_mels]`` with ``torch.stft``.
 
+    Values below the clip's loudest by more than ``top_db`` decibels are raised to that
+    floor, so silence and faint noise look alike (digital zeros would otherwise stand out).
     With ``normalize``, each mel band's mean over the utterance is subtracted (cepstral
     mean normalisation), which removes the recording's overall colour and loudness.
     """
 
     def __init__(self, sample_rate: int = 8000, n_fft: int = 256, hop_length: int = 80, n_mels: int = 40,
-                 f_min: float = 20.0, f_max: float = 0.0, normalize: bool = True) -> None:
+                 f_min: float = 20.0, f_max: float = 0.0, normalize: bool = True, top_db: float = 80.0) -> None:
         super().__init__()
         self.n_fft = n_fft
         self.hop_length = hop_length
         self.normalize = normalize
+        self.floor = top_db * math.log(10.0) / 10.0  # decibels to natural-log units of power
         top = f_max if f_max > 0 else sample_rate / 2
         # Not persistent: derived from the parameters, so they stay out of saved weights.
         self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
@@ -48,7 +51,10 @@ class LogMel(nn.Module):
         spec = torch.stft(x, self.n_fft, self.hop_length, window=self.window, center=True,
                           pad_mode="constant", return_complex=True)
         power = spec.real ** 2 + spec.imag ** 2  # [B, F, T]
-        out = torch.log(power.transpose(1, 2) @ self.filters + 1e-6)
+        out = torch.log(power.transpose(1, 2) @ self.filters + 1e-10)
+        if self.floor > 0:
+            top = out.amax(dim=(1, 2), keepdim=True)
+            out = torch.maximum(out, top - self.floor)
         if self.normalize:
             out = out - out.mean(dim=1, keepdim=True)
         return out

@@ -52,6 +52,9 @@ LOGMEL = LayerSpec(
         Param("f_min", "float", 20.0, 0.0, 96_000.0, doc="Lowest frequency (Hz)"),
         Param("f_max", "float", 0.0, 0.0, 96_000.0, doc="Highest frequency (Hz; 0 = half the sample rate)"),
         Param("normalize", "bool", True, doc="Subtract each band's mean over the clip (robust to gain)"),
+        Param("top_db", "float", 80.0, 0.0, 200.0,
+              doc="Floor at this many dB below the clip's loudest value, so silence looks like faint noise "
+                  "(0 = off)"),
     ),
     infer=_logmel_infer, cost=_logmel_cost, build=_logmel_build,
     export_notes="ONNX STFT (opset 17+) with the dynamo exporter: checked against torch with onnxruntime "
