@@ -101,3 +101,34 @@ def _eos(target: torch.Tensor, ignore_index: int) -> int | None:
     last = valid.long().cumsum(1).argmax(1)
     ends = target.gather(1, last[:, None]).flatten()
     return int(ends[0]) if len(ends) and bool((ends == ends[0]).all()) else None
+
+
+def translate(model, texts: list[str], vocab: list[str], src_length: int, steps: int, *,
+              source: str = "src", decoder: str = "tgt_in", bos: int = 1, eos: int = 2, pad: int = 0,
+              left_pad: bool = True) -> list[str]:
+    """Character-level inference: encode ``texts`` with ``vocab`` (unknown characters are
+    dropped), decode greedily, and return the output strings."""
+    index = {c: i for i, c in enumerate(vocab)}
+    rows = []
+    for text in texts:
+        ids = [index[c] for c in text if c in index][-src_length:]
+        padding = [pad] * (src_length - len(ids))
+        rows.append(padding + ids if left_pad else ids + padding)
+    batch = {source: torch.tensor(rows, dtype=torch.long).reshape(len(rows), src_length),
+             decoder: torch.full((len(rows), 1), bos, dtype=torch.long)}
+    was_training = model.training
+    model.eval()
+    try:
+        tokens = greedy_decode(model, batch, decoder, steps, eos=eos)
+    finally:
+        model.train(was_training)
+    out = []
+    for row in tokens.tolist():
+        chars = []
+        for i in row:
+            if i == eos:
+                break
+            if i not in (pad, bos) and 0 <= i < len(vocab):
+                chars.append(vocab[i])
+        out.append("".join(chars))
+    return out

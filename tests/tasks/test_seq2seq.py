@@ -81,3 +81,13 @@ def test_decoder_input_must_be_the_shifted_target():
         decoder_field(Counter(), batch, "tgt_out")
     batch["tgt_in"] = torch.tensor([[1, 3, 4]])
     assert decoder_field(Counter(), batch, "tgt_out") == "tgt_in"
+
+
+def test_translate_maps_text_through_the_vocabulary():
+    from studio.tasks.seq2seq import translate
+
+    vocab = ["<pad>", "<bos>", "<eos>", "a", "b", "c", "d", "e"]
+    model = Counter(stop=3)
+    model.train()
+    assert translate(model, ["a", "c?"], vocab, src_length=1, steps=6) == ["abc", "cde"]
+    assert model.training  # left as it was
