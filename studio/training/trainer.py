@@ -341,7 +341,7 @@ class Trainer:
         was_training = model.training
         model.eval()
         total, count = None, 0
-        with torch.no_grad(), self._autocast():
+        with torch.inference_mode(), self._autocast():
             for batch in val.epoch(val.order(0, 0), 0, self.max_batches):
                 outs = model(*[batch[f] for f in model.input_fields])
                 if not isinstance(outs, tuple):

@@ -10,14 +10,16 @@ per repaint.
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget,
-    QApplication, QListWidgetItem, QProgressBar, QPushButton, QScrollArea, QSpinBox, QSplitter, QTabWidget, QVBoxLayout, QWidget,
+    QApplication, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
+    QListWidget, QListWidgetItem, QProgressBar, QPushButton, QScrollArea, QSizePolicy, QSpinBox, QSplitter,
+    QTabWidget, QVBoxLayout, QWidget,
 )
 
 from studio.core.project import from_dict
@@ -27,6 +29,7 @@ from studio.training.runs import list_runs, runs_dir_for
 from studio.ui.workers import TrainingWorker, start_worker
 
 REDRAW_MS = 33
+LIVE_TEXT_SECONDS = 0.25
 SMOOTH = 0.9  # weight of the past in the smoothed batch loss
 _LIVE: set = set()
 PAST_COLOURS = ("#8a8a8a", "#a0785a", "#6a8fa0", "#8f6aa0", "#6aa07a")
@@ -133,6 +136,11 @@ class TrainingPanel(QWidget):
         self.progress.setTextVisible(False)
         self.status = QLabel("Ready")
         self.status.setWordWrap(True)
+        # The live line changes several times a second: fixed height and an ignored
+        # width hint, so a new text repaints the label without re-laying out the panel.
+        self.live = QLabel("")
+        self.live.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self._live_at = 0.0
         self.changed_label = QLabel("The graph changed since this run started; the run keeps training "
                                     "the graph as it was.")
         self.changed_label.setWordWrap(True)
@@ -156,6 +164,7 @@ class TrainingPanel(QWidget):
         left.setContentsMargins(0, 0, 0, 0)
         left.addLayout(buttons)
         left.addWidget(self.progress)
+        left.addWidget(self.live)
         left.addWidget(self.status)
         left.addWidget(self.changed_label)
         left.addWidget(self.tabs, 1)
@@ -170,7 +179,7 @@ class TrainingPanel(QWidget):
         self.lr_plot = self.plots.addPlot(row=0, col=2, title="Learning rate")
         self.plots.ci.layout.setColumnStretchFactor(0, 2)
         for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
-            plot.setDownsampling(mode="peak")
+            plot.setDownsampling(auto=True, mode="peak")
             plot.setClipToView(True)
             plot.setLabel("bottom", "epoch")
         self.loss_plot.addLegend(offset=(-10, 10))
@@ -281,6 +290,8 @@ class TrainingPanel(QWidget):
         self.graph_changed = False
         self.changed_label.hide()
         self.progress.setValue(0)
+        self.live.setText("")
+        self._live_at = 0.0
         self.status.setText("Preparing: compiling the graph and loading the data…")
         self.worker = TrainingWorker(snapshot, data=data, device=device, max_batches=max_batches)
         self.worker.started.connect(self._on_started)
@@ -348,8 +359,12 @@ class TrainingPanel(QWidget):
 
     def _on_progress(self, p: dict) -> None:
         self.progress.setValue(int(1000 * min(1.0, p["fraction"])))
+        now = time.monotonic()
+        if now - self._live_at < LIVE_TEXT_SECONDS:
+            return
+        self._live_at = now
         eta = int(p["eta"])
-        self.status.setText(f"Epoch {p['epoch']}/{p['epochs']} · batch {p['batch']}/{p['batches']} · "
+        self.live.setText(f"Epoch {p['epoch']}/{p['epochs']} · batch {p['batch']}/{p['batches']} · "
                             f"{p['samples_per_s']:,.0f} samples/s · ETA {eta // 60}:{eta % 60:02d}")
 
     def _on_epoch(self, r: dict) -> None:

@@ -62,3 +62,14 @@ def test_early_stopping_ends_when_validation_stops_improving(mlp_project, data):
     best = torch.load(result.run_dir / "checkpoints/best.ckpt", weights_only=True)
     assert best["epoch"] == result.best_epoch
     assert math.isclose(best["best"], result.history[result.best_epoch - 1]["val_loss"])
+
+
+def test_device_out_of_memory_suggests_a_smaller_batch(mlp_project, data):
+    class OutOfMemory(TrainingCallback):
+        def on_train_batch_start(self, trainer, batch):
+            if batch == 2:
+                raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    with pytest.raises(TrainingError, match=r"out of device memory in epoch 1, batch 3: use a smaller batch "
+                                            r"size \(now 32; try 16\)"):
+        train_project(mlp_project, data=data, epochs=1, callbacks=[OutOfMemory()])

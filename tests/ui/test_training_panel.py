@@ -29,7 +29,7 @@ def test_train_streams_curves_and_stop_ends_the_run(trained_window, qtbot):
     qtbot.waitUntil(lambda: panel.point_counts()["batch"] > 20 and panel.point_counts()["val"] >= 2, timeout=30_000)
     counts = panel.point_counts()
     assert counts["smooth"] == counts["batch"] and counts["metric"] >= 2 and counts["lr"] >= 2
-    assert "samples/s" in panel.status.text() and panel.progress.value() > 0
+    assert "samples/s" in panel.live.text() and "ETA" in panel.live.text() and panel.progress.value() > 0
 
     # Editing the graph mid-run is allowed; the panel says the run trains the old graph.
     assert not panel.changed_label.isVisibleTo(panel)
