@@ -146,6 +146,7 @@ def ui_lateness(project, split, seconds: float, interval_ms: int = 10):
 
     app = QApplication.instance() or QApplication([])
     project.training.update(epochs=100_000)
+    project.path = Path(tempfile.mkdtemp()) / "bench.json"  # its runs go there
     panel = TrainingPanel(Document(project))
     panel.resize(1200, 700)
     panel.show()

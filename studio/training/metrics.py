@@ -39,9 +39,21 @@ def metric_names() -> list[str]:
     return sorted(_METRICS)
 
 
+# Modules that register metrics, imported on first need when data was handed over
+# directly (loading data by name imports them already).
+PROVIDERS = ("studio.tasks.metrics",)
+
+
 def create_metric(name: str, params: dict | None = None) -> Metric | None:
     if not name or name == "none":
         return None
+    if name not in _METRICS:
+        import importlib
+        import importlib.util
+
+        for module in PROVIDERS:
+            if importlib.util.find_spec(module) is not None:
+                importlib.import_module(module)
     if name not in _METRICS:
         raise StudioError(f"unknown metric {name!r}; known: {', '.join(metric_names())}")
     return _METRICS[name](dict(params or {}))

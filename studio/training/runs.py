@@ -42,10 +42,17 @@ def user_runs_dir() -> Path:
 
 
 def runs_dir_for(project) -> Path:
-    """``<project dir>/runs``, or the user's runs folder for a project never saved."""
-    if getattr(project, "path", None) is not None:
-        return Path(project.path).resolve().parent / "runs"
-    return user_runs_dir()
+    """``<project dir>/runs``; the user's runs folder for a project never saved or for
+    a built-in example (its folder belongs to the installation)."""
+    path = getattr(project, "path", None)
+    if path is None:
+        return user_runs_dir()
+    path = Path(path).resolve()
+    from studio.resources import resources_dir
+
+    if resources_dir().resolve() in path.parents:
+        return user_runs_dir() / path.stem
+    return path.parent / "runs"
 
 
 def new_run_dir(root: Path, stem: str = "") -> Path:

@@ -59,3 +59,13 @@ def test_seeded_runs_are_reproducible(mlp_project, data):
     b = train_project(mlp_project, data=data, epochs=2)
     sa, sb = a.model.state_dict(), b.model.state_dict()
     assert all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def test_a_built_in_example_keeps_its_runs_in_the_user_folder(_isolated_user_dirs):
+    from studio.core.project import load
+    from studio.resources import template_path
+
+    project = load(template_path("cnn_digits"))
+    result = train_project(project, epochs=1, max_batches=1)
+    assert _isolated_user_dirs in result.run_dir.parents
+    assert result.run_dir.parent.name == "cnn_digits"
