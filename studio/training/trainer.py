@@ -134,7 +134,8 @@ class Trainer:
                                                    if o.node in model.losses})
         self.train_batches = Batches(self.split.train, fields, s["batch_size"], self.device, train=True,
                                      rank=rank, world=world)
-        self.val_batches = Batches(self.split.val, fields, s["batch_size"], self.device, train=False)
+        # Validation keeps no activations for backward, so twice the batch fits.
+        self.val_batches = Batches(self.split.val, fields, 2 * s["batch_size"], self.device, train=False)
         steps = min(self.train_batches.num_batches, self.max_batches or 1 << 60)
         self.schedule = Schedule(self.optimizer, s, steps)
         self.amp = bool(s.get("mixed_precision")) and self.device.type == "cuda"
