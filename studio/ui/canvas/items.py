@@ -317,7 +317,9 @@ class EdgeItem(QGraphicsPathItem):
         self.setPath(path)
         self._place_label()
 
-    def _place_label(self) -> None:
+    def _place_label(self, covered=None) -> None:
+        """Put the label at the wire's middle; ``covered(rect)`` (from the scene) says
+        whether a node hides that spot, and then the label slides along the wire."""
         item = self.label_item
         item.prepareGeometryChange()
         if not self.label:
@@ -328,16 +330,14 @@ class EdgeItem(QGraphicsPathItem):
         node = self.dst.node_item
         ins = [p for (n, out), p in node.ports.items() if not out]
         left = node.vertical and len(ins) > 1 and ins.index(self.dst) < len(ins) / 2
-        scene = self.scene()
-        for t in (0.5, 0.35, 0.65, 0.2, 0.8):
+        for t in (0.5, 0.35, 0.65, 0.2, 0.8) if covered is not None else (0.5,):
             mid = self.path().pointAtPercent(t)
             if node.vertical:
                 # Beside a vertical wire, on the side its input sits on, so the labels of
                 # neighbouring inputs lean apart instead of piling up.
                 mid = QPointF(mid.x() - w / 2 - 6 if left else mid.x() + w / 2 + 6, mid.y())
             item.rect = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
-            # A wire that passes behind a node keeps its label off that node.
-            if scene is None or not any(isinstance(i, NodeItem) for i in scene.items(item.rect)):
+            if covered is None or not covered(item.rect):
                 break
         item.update()
 
@@ -347,6 +347,7 @@ class EdgeItem(QGraphicsPathItem):
             self.setToolTip(problem or f"{self.edge}  {label}")
             self._place_label()
             self.update()
+            self.label_item.update()
 
     def itemChange(self, change, value):
         if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:

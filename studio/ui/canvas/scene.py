@@ -66,15 +66,38 @@ class GraphScene(QGraphicsScene):
             dy += abs(b[1] - a[1])
         return dy > dx
 
+    def place_labels(self) -> None:
+        """Keep shape labels off the nodes that long wires pass behind. A grid of node
+        rectangles built once per call keeps this linear in the number of wires."""
+        cell = 256.0
+        grid: dict[tuple[int, int], list] = {}
+        for item in self.nodes.values():
+            r = item.sceneBoundingRect()
+            for gx in range(int(r.left() // cell), int(r.right() // cell) + 1):
+                for gy in range(int(r.top() // cell), int(r.bottom() // cell) + 1):
+                    grid.setdefault((gx, gy), []).append(r)
+
+        def covered(rect) -> bool:
+            for gx in range(int(rect.left() // cell), int(rect.right() // cell) + 1):
+                for gy in range(int(rect.top() // cell), int(rect.bottom() // cell) + 1):
+                    if any(r.intersects(rect) for r in grid.get((gx, gy), ())):
+                        return True
+            return False
+
+        for edge in self.edges.values():
+            edge._place_label(covered)
+
     def refresh_orientation(self) -> None:
         vertical = self._flows_down()
         if vertical == self.vertical:
+            self.place_labels()
             return
         self.vertical = vertical
         for item in self.nodes.values():
             item.set_vertical(vertical)
         for edge in self.edges.values():
             edge.update_path()
+        self.place_labels()
 
     def _slots(self):
         return (("node_added", self._node_added), ("node_removed", self._node_removed),
@@ -164,6 +187,7 @@ class GraphScene(QGraphicsScene):
             if dst_info is not None and dst_info.error and any(p.code == "shape" for p in analysis.problems_of(edge.dst)):
                 problem = dst_info.error
             item.set_state(str(shape) if shape is not None else "?", problem)
+        self.place_labels()
 
     # ---- queries the view and window use -------------------------------------------
     def selected_ids(self) -> list[str]:
