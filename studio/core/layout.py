@@ -83,7 +83,10 @@ def _band_length(layers: list[list[str]], direction: str, layer_gap: float, node
     if aspect is None or n <= 6:
         return max(n, 1)
     best, best_score = n, None
-    for k in range(4, n + 1):
+    # Every length up to 64, then a geometric ladder: enough to hit the aspect, and
+    # linear in the number of layers for graphs of thousands of nodes.
+    candidates = sorted(set(range(4, min(n, 64) + 1)) | {int(64 * 1.15 ** i) for i in range(60) if 64 * 1.15 ** i < n} | {n})
+    for k in candidates:
         across = sum(max(len(layer) for layer in layers[b:b + k]) * node_gap + BAND_GAP
                      for b in range(0, n, k))
         along = k * layer_gap
