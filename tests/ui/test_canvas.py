@@ -172,3 +172,29 @@ def test_right_click_menu_acts_on_the_clicked_node(window):
     next(act for act in menu.actions() if act.text() == "&Delete").trigger()
     assert a not in doc.graph
     menu.deleteLater()
+
+
+def test_ctrl_click_adds_to_the_selection_and_middle_drag_pans(window):
+    doc = window.document
+    a, b = doc.add_node("ReLU", position=(0, 0)), doc.add_node("ReLU", position=(300, 0))
+    window.view.resetTransform()
+    window.view.centerOn(240, 30)
+    vp = window.view.viewport()
+
+    def at(node_id):
+        return window.view.mapFromScene(window.scene.nodes[node_id].scenePos() + QPointF(60, 40))
+
+    QTest.mouseClick(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(a))
+    assert window.scene.selected_ids() == [a]
+    QTest.mouseClick(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier, at(b))
+    assert sorted(window.scene.selected_ids()) == sorted([a, b])
+    assert doc.undo_stack.count() == 2  # clicks move nothing
+
+    before = window.view.mapToScene(vp.rect().center())
+    start = QPoint(400, 300)
+    QTest.mousePress(vp, Qt.MouseButton.MiddleButton, Qt.KeyboardModifier.NoModifier, start)
+    QTest.mouseMove(vp, QPoint(300, 250))
+    QTest.mouseRelease(vp, Qt.MouseButton.MiddleButton, Qt.KeyboardModifier.NoModifier, QPoint(300, 250))
+    after = window.view.mapToScene(vp.rect().center())
+    assert after.x() > before.x() + 50 and after.y() > before.y() + 20
+    assert doc.graph.node(a).position == (0.0, 0.0)
