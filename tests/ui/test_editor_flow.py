@@ -83,17 +83,16 @@ def test_refused_wire_is_red_and_not_made(window, drive):
     # A second wire into the same input is refused while it is dragged.
     drive.drop_layer(window, "Input", QPoint(250, 550))
     other = window.document.graph.nodes[-1].id
-    from PySide6.QtCore import Qt as _Qt
     from PySide6.QtTest import QTest
     vp = window.view.viewport()
     a, b = drive.port_pos(window, other, "out", True), drive.port_pos(window, lin, "in", False)
-    QTest.mousePress(vp, _Qt.MouseButton.LeftButton, _Qt.KeyboardModifier.NoModifier, a)
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, a)
     QTest.mouseMove(vp, QPoint(a.x() + 30, a.y()))
     QTest.mouseMove(vp, b)
     mode = window.view.mode
     assert isinstance(mode, NewLinkInteraction)
     assert mode.wire.pen().color() == REFUSED and "already connected" in mode.reason
-    QTest.mouseRelease(vp, _Qt.MouseButton.LeftButton, _Qt.KeyboardModifier.NoModifier, b)
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, b)
     assert len(window.document.graph.edges) == 1
     assert "already connected" in window.statusBar().currentMessage()
 
