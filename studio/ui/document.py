@@ -8,6 +8,7 @@ state. Rules are checked before a command is pushed, so a refused edit raises a 
 from __future__ import annotations
 
 import json
+import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable
@@ -223,14 +224,12 @@ class Document(QObject):
     # ---- fragments (copy/paste) ----------------------------------------------------
     def fragment(self, node_ids: Iterable[str]) -> str:
         """The selected nodes and the wires among them, as project JSON."""
-        nodes, edges = self.graph.subgraph(node_ids)
-        part = Project(Graph(self.graph.registry))
-        for n in nodes:
-            part.graph._nodes[n.id] = n  # a copy already; wires re-added below keep their order
-        for e in edges:
-            part.graph._edges.append(e)
-            part.graph._into[(e.dst, e.dst_port)] = e
-        doc = part.to_dict()
+        keep = set(node_ids)
+        part = self.graph.copy()
+        for n in part.nodes:
+            if n.id not in keep:
+                part.remove_node(n.id)
+        doc = Project(part).to_dict()
         return json.dumps({k: doc[k] for k in ("format", "nodes", "edges", "layout")})
 
     def paste(self, text: str, offset: tuple[float, float] = (40.0, 40.0), text_label: str = "Paste") -> list[str]:
@@ -246,10 +245,12 @@ class Document(QObject):
         nodes = []
         for n in part.graph.nodes:
             new_id = n.id
-            if new_id in taken:
-                probe = Graph(self.graph.registry)
-                probe._nodes = {i: None for i in taken}  # type: ignore[assignment]
-                new_id = probe.new_id(n.type)
+            if new_id in taken:  # conv1 -> conv1_2, linear_1 -> linear_2
+                base = re.sub(r"_\d+$", "", n.id)[:56] or "node"
+                k = 2
+                while f"{base}_{k}" in taken:
+                    k += 1
+                new_id = f"{base}_{k}"
             taken.add(new_id)
             rename[n.id] = new_id
             c = n.copy()
