@@ -44,6 +44,9 @@ class SearchPopup(QFrame):
                 item.setToolTip(spec.doc)
                 self.list.addItem(item)
         self.list.setCurrentRow(0)
+        # As tall as the matches, so the popup never hides more canvas than it must.
+        rows = max(1, min(self.list.count(), 14))
+        self.resize(300, self.edit.sizeHint().height() + rows * self.list.sizeHintForRow(0) + 16)
 
     def choose(self) -> None:
         item = self.list.currentItem()
