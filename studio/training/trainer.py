@@ -10,75 +10,19 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import threading
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 import torch
 
-from studio.core.errors import StudioError
 from studio.training.batches import Batches
 from studio.training.callbacks import bound_hooks
 from studio.training.metrics import create_metric
 from studio.training.optim import Schedule, build_optimizer, freeze
+from studio.training.outcome import Control, RunResult, TrainingError, _NonFinite, describe_error
 from studio.training.runs import BackgroundWriter, RunFolder
 from studio.training.state import capture_rng, restore_rng
 
-
-class TrainingError(StudioError):
-    """A run that failed; ``result`` holds what was done before it failed."""
-
-    def __init__(self, message: str, result: "RunResult | None" = None) -> None:
-        super().__init__(message)
-        self.result = result
-
-
-@dataclass
-class RunResult:
-    history: list[dict]
-    metrics: dict
-    run_dir: Path | None
-    model: Any
-    stopped_reason: str  # completed, stopped, early_stopping, nan, error
-    message: str = ""
-    best_epoch: int | None = None
-    settings: dict = field(default_factory=dict)
-
-
-class Control:
-    """Stop and pause flags, safe to set from any thread."""
-
-    def __init__(self) -> None:
-        self._stop = threading.Event()
-        self._running = threading.Event()
-        self._running.set()
-
-    def request_stop(self) -> None:
-        self._stop.set()
-        self._running.set()
-
-    def pause(self) -> None:
-        self._running.clear()
-
-    def resume(self) -> None:
-        self._running.set()
-
-    @property
-    def stopping(self) -> bool:
-        return self._stop.is_set()
-
-    @property
-    def paused(self) -> bool:
-        return not self._running.is_set()
-
-    def wait_while_paused(self) -> None:
-        self._running.wait()
-
-
-class _NonFinite(Exception):
-    pass
+__all__ = ["Control", "RunResult", "Trainer", "TrainingError", "describe_error"]
 
 
 class Trainer:
@@ -476,44 +420,3 @@ def _detached(value):
 
 def _finite(v: float):
     return v if isinstance(v, (int, float)) and math.isfinite(v) else None
-
-
-def describe_error(exc: BaseException, trainer: Trainer | None = None) -> str:
-    """A one-line message naming the node a layer failed in, and the epoch and batch."""
-    if isinstance(exc, TrainingError):
-        return str(exc)
-    where = ""
-    pos = getattr(trainer, "_position", None)
-    if pos is not None:
-        where = f" in epoch {pos[0] + 1}, batch {pos[1] + 1}"
-    if _is_oom(exc):
-        bs = trainer.settings.get("batch_size") if trainer else None
-        hint = f" (now {bs}; try {max(1, bs // 2)})" if bs else ""
-        with contextlib.suppress(Exception):
-            torch.cuda.empty_cache()
-        return f"out of device memory{where}: use a smaller batch size{hint} or turn on mixed precision"
-    node = _failing_node(exc, trainer)
-    what = f"{type(exc).__name__}: {exc}".strip()
-    if node:
-        return f"training failed{where}: node {node!r} raised {what}"
-    return f"training failed{where}: {what}"
-
-
-def _is_oom(exc: BaseException) -> bool:
-    oom = getattr(torch.cuda, "OutOfMemoryError", None)
-    return (oom is not None and isinstance(exc, oom)) or "out of memory" in str(exc).lower()
-
-
-def _failing_node(exc: BaseException, trainer: Trainer | None) -> str | None:
-    """Find the node from the compiled module's forward frame in the traceback: free
-    per batch, unlike a hook around every layer."""
-    if trainer is None:
-        return None
-    names = {id(m): n for n, m in trainer.model.layers.items()}
-    tb, node = exc.__traceback__, None
-    while tb is not None:
-        module = tb.tb_frame.f_locals.get("module") if tb.tb_frame.f_code.co_name == "forward" else None
-        if module is not None and id(module) in names:
-            node = names[id(module)]
-        tb = tb.tb_next
-    return node

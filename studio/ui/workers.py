@@ -12,7 +12,7 @@ import time
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from studio.training import Control, TrainingCallback, TrainingError, prepare
-from studio.training.trainer import describe_error
+from studio.training.outcome import describe_error
 
 FLUSH_SECONDS = 0.05
 

@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from PySide6.QtCore import Qt
 
 from studio.core.project import load
 from studio.resources import template_path
@@ -28,6 +29,8 @@ def test_train_streams_curves_and_stop_ends_the_run(trained_window, qtbot):
     assert panel.running and panel.stop_button.isEnabled()
     qtbot.waitUntil(lambda: panel.point_counts()["batch"] > 20 and panel.point_counts()["val"] >= 2, timeout=30_000)
     counts = panel.point_counts()
+    plots = panel.plots
+    assert all(p.scene() is plots.scene() for p in (plots.loss_plot, plots.metric_plot, plots.lr_plot))
     assert counts["smooth"] == counts["batch"] and counts["metric"] >= 2 and counts["lr"] >= 2
     assert "samples/s" in panel.live.text() and "ETA" in panel.live.text() and panel.progress.value() > 0
 
@@ -42,6 +45,16 @@ def test_train_streams_curves_and_stop_ends_the_run(trained_window, qtbot):
     assert not panel.running and panel.train_button.isEnabled()
     assert panel.status.text().startswith("Stopped")
     assert panel.runs.count() == 1 and "stopped" in panel.runs.item(0).text()
+
+    # Ticking a past run overlays its curve; a new run starts from empty curves.
+    panel.runs.item(0).setCheckState(Qt.CheckState.Checked)
+    assert len(plots.past_curves) == 1
+    panel.train_button.click()
+    assert plots.series["val"].n == 0  # the previous run's points are gone
+    qtbot.waitUntil(lambda: panel.point_counts()["batch"] > 0, timeout=30_000)
+    assert plots.loss_plot.scene() is plots.scene() and len(plots.past_curves) == 1
+    with qtbot.waitSignal(panel.runFinished, timeout=20_000):
+        panel.stop_button.click()
 
 
 def test_pause_holds_the_curves_and_resume_continues(trained_window, qtbot):
