@@ -113,13 +113,17 @@ def test_studio_opens_the_file_or_the_example(tmp_path, given):
     Save never overwrites (checked in a separate process)."""
     path = tmp_path / "p.json"
     path.write_text(template_path("lstm_sequence").read_text())
+    # The timer keeps ticking: a quit() sent before the event loop starts is ignored.
     code = ("import sys; from PySide6.QtCore import QTimer; from PySide6.QtWidgets import QApplication\n"
             "app = QApplication([])\n"
-            "def done():\n"
-            "    w = [w for w in app.topLevelWidgets() if w.objectName() == 'MainWindow'][0]\n"
-            "    print(w.document.path, len(w.document.graph))\n"
-            "    w.document.undo_stack.setClean(); app.quit()\n"
-            "QTimer.singleShot(300, done)\n"
+            "done = []\n"
+            "def tick():\n"
+            "    ws = [w for w in app.topLevelWidgets() if w.objectName() == 'MainWindow' and w.isVisible()]\n"
+            "    if ws and len(ws[0].document.graph) and not done:\n"
+            "        print(ws[0].document.path, len(ws[0].document.graph)); ws[0].document.undo_stack.setClean()\n"
+            "        done.append(1)\n"
+            "    if done: app.quit()\n"
+            "t = QTimer(); t.timeout.connect(tick); t.start(50)\n"
             "import studio.ui.main_window as mw; mw.PLUGIN_MODULES = ()  # the editor alone\n"
             "from studio.ui.app import run_app; sys.exit(run_app(sys.argv[1:]))\n")
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
