@@ -91,3 +91,21 @@ def test_rename_keeps_wires_and_selection(window):
     window.inspector.name_edit.setText("1bad name")
     window.inspector.name_edit.editingFinished.emit()
     assert "act" in doc.graph and "must start with a letter" in window.inspector.message.text()
+
+
+def test_every_registered_layer_gets_its_editors(window):
+    """Built-ins and plugins alike: one editor per parameter, showing the node's value."""
+    doc = window.document
+    for spec in doc.graph.registry:
+        node_id = doc.add_node(spec.id)
+        pick(window, node_id)
+        eds = window.inspector.editors
+        assert list(eds) == [p.name for p in spec.params], spec.id
+        for p in spec.params:
+            w = eds[p.name].widget
+            shown = (w.value() if isinstance(w, QSpinBox) else w.currentText() if isinstance(w, QComboBox)
+                     else w.isChecked() if p.kind == "bool" else w.text())
+            value = doc.graph.node(node_id).params[p.name]
+            expected = value if p.kind in ("int", "choice", "bool") else \
+                ", ".join(map(str, value)) if p.kind == "ints" else f"{value:g}" if p.kind == "float" else value
+            assert shown == expected, (spec.id, p.name)
