@@ -10,11 +10,12 @@ large ones are any ``torch.utils.data.Dataset`` whose items are ``dict[str, Tens
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from studio.core.errors import StudioError
+
+if TYPE_CHECKING:  # torch is imported where data is really loaded, not when the editor starts
+    import torch
 
 
 class DataError(StudioError):
@@ -71,6 +72,8 @@ class DataSplit:
 def split_indices(n: int, val_fraction: float, seed: int, groups: torch.Tensor | None = None):
     """Train and validation indices drawn apart with a fixed seed. With ``groups``
     (e.g. one id per speaker), whole groups go to one side."""
+    import torch
+
     gen = torch.Generator().manual_seed(seed)
     if groups is None:
         perm = torch.randperm(n, generator=gen)
