@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QFileDialog,
@@ -73,20 +74,41 @@ class _Loader(QObject):
 
     finished = Signal(int, object, str)
 
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._threads: list[threading.Thread] = []
+        self._closing = False
+        # A loader thread still inside torch when the interpreter exits aborts the process
+        # ("terminate called without an active exception"): wait for it before quitting.
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.wait)
+
     def start(self, request: int, config: dict, seed: int, val_split: float) -> None:
-        threading.Thread(target=self._run, args=(request, config, seed, val_split), daemon=True,
-                         name="data-preview").start()
+        self._threads = [t for t in self._threads if t.is_alive()]
+        thread = threading.Thread(target=self._run, args=(request, config, seed, val_split), daemon=True,
+                                  name="data-preview")
+        self._threads.append(thread)
+        thread.start()
+
+    def wait(self, timeout: float = 30.0) -> None:
+        self._closing = True
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads = []
 
     def _run(self, request, config, seed, val_split) -> None:
         try:
             split = load_data(config, seed=seed, val_split=val_split)
             payload = {"split": split, "batch": take(split.train, PREVIEW_SAMPLES),
                        "balance": class_balance(split), "pairs": text_pairs(split)}
-            self.finished.emit(request, payload, "")
+            result = (request, payload, "")
         except StudioError as exc:
-            self.finished.emit(request, None, str(exc))
+            result = (request, None, str(exc))
         except Exception as exc:  # a bug or an odd file must not take the editor down
-            self.finished.emit(request, None, f"could not load: {exc.__class__.__name__}: {exc}")
+            result = (request, None, f"could not load: {exc.__class__.__name__}: {exc}")
+        if not self._closing:
+            self.finished.emit(*result)
 
 
 def _json_option(text: str, what: str) -> dict:
