@@ -63,3 +63,15 @@ def test_detection_loss_is_low_for_the_right_answer():
     loss = DetectionLoss(3)
     assert loss(right, boxes) < loss(wrong_class, boxes) - 5
     assert loss(right, boxes) < loss(torch.zeros_like(right), boxes)
+
+
+def test_detection_loss_names_a_class_count_mismatch():
+    import pytest
+
+    from studio.layers.builtin._detection_modules import DetectionLoss
+
+    boxes = torch.tensor([[[4, 0.5, 0.5, 0.2, 0.2]]])
+    with pytest.raises(ValueError, match="3 classes but the data has class id 4: set its classes to 5"):
+        DetectionLoss(3)(torch.zeros(1, 8, 4, 4), boxes)
+    with pytest.raises(ValueError, match=r"boxes \[B, max_boxes, 5\]"):
+        DetectionLoss(3)(torch.zeros(1, 8, 4, 4), torch.zeros(1, 4))

@@ -54,8 +54,18 @@ class DetectionLoss(nn.Module):
         self.classes = classes
         self.box_weight = box_weight
         self.noobj_weight = noobj_weight
+        self._checked = False
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if not self._checked:  # once: a per-batch check would sync the device every step
+            if target.dim() != 3 or target.shape[-1] != 5:
+                raise ValueError(f"DetectionLoss expects boxes [B, max_boxes, 5] (class, cx, cy, w, h), "
+                                 f"got {list(target.shape)}")
+            top = int(target[..., 0].max()) if target.numel() else -1
+            if top >= self.classes:
+                raise ValueError(f"DetectionLoss has {self.classes} classes but the data has class id {top}: "
+                                 f"set its classes to {top + 1} (and the head's out_channels to {top + 6})")
+            self._checked = True
         rows, cols = pred.shape[-2:]
         obj, xy, wh, cls = grid_targets(target.to(pred.dtype), rows, cols)
         pos = obj > 0
