@@ -3,15 +3,18 @@ class balance, split sizes, spectrograms, decoded text."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:  # torch loads with the first preview, not with the editor
+    import torch
 
 from studio.data.base import DataSplit, TensorData
 
 
 def take(part: Any, n: int) -> dict[str, torch.Tensor]:
     """The first ``n`` samples of a split half as a batch (lazy sets decode only these)."""
+    import torch
+
     n = min(n, len(part))
     if n == 0:
         return {}
@@ -22,6 +25,8 @@ def take(part: Any, n: int) -> dict[str, torch.Tensor]:
 
 
 def _labels(part: Any, field: str) -> torch.Tensor | None:
+    import torch
+
     from studio.data.importers._common import labels_of
 
     y = labels_of(part, field)
@@ -33,6 +38,8 @@ def _labels(part: Any, field: str) -> torch.Tensor | None:
 def class_balance(split: DataSplit, field: str = "y") -> list[tuple[str, int, int]] | None:
     """(class name, training count, validation count) per class; for detection, boxes per
     class. None when the targets are not classes (regression, seq2seq)."""
+    import torch
+
     classes = split.info.classes
     if not classes or split.info.task in ("seq2seq", "regression"):
         return None
@@ -69,6 +76,8 @@ def summary(split: DataSplit) -> str:
 
 def spectrogram(wave: torch.Tensor, n_fft: int = 256) -> torch.Tensor:
     """Log-magnitude spectrogram [frequencies, frames] of one waveform, in dB."""
+    import torch
+
     wave = wave.float().flatten()
     n_fft = max(16, min(n_fft, len(wave)))
     spec = torch.stft(wave, n_fft, hop_length=n_fft // 4, window=torch.hann_window(n_fft),

@@ -3,19 +3,34 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+import importlib
+from typing import Any, Callable, Union
 
 from studio.data.base import DataError, DataSplit
 
-Loader = Callable[..., DataSplit]
+# A loader is loader(seed=..., val_split=..., **options) -> DataSplit, or the text
+# "package.module:function" naming one, imported on first use: listing the datasets (the
+# data panel does it when the editor opens) then imports neither torch nor the loaders.
+Loader = Union[Callable[..., DataSplit], str]
 
 
 @dataclass(frozen=True)
 class DatasetEntry:
     name: str
-    loader: Loader  # loader(seed=..., val_split=..., **options) -> DataSplit
+    loader: Loader
     description: str
     builtin: bool = True  # False for importers that need a path
+
+    def resolve(self) -> Callable[..., DataSplit]:
+        if callable(self.loader):
+            return self.loader
+        module, _, attr = self.loader.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+    def target(self) -> str:
+        if isinstance(self.loader, str):
+            return self.loader
+        return f"{self.loader.__module__}:{self.loader.__qualname__}"
 
 
 _DATASETS: dict[str, DatasetEntry] = {}
@@ -23,9 +38,12 @@ _LOADED = False
 
 
 def register_dataset(name: str, loader: Loader, description: str, builtin: bool = True) -> None:
-    if name in _DATASETS:
-        raise DataError(f"dataset {name!r} is already registered")
-    _DATASETS[name] = DatasetEntry(name, loader, description, builtin)
+    entry = DatasetEntry(name, loader, description, builtin)
+    old = _DATASETS.get(name)
+    if old is not None and old.target() != entry.target():
+        raise DataError(f"dataset {name!r} is already registered (by {old.target()})")
+    if old is None or callable(loader):  # the module itself may confirm its lazy entry
+        _DATASETS[name] = entry
 
 
 def _ensure_loaded() -> None:
@@ -65,7 +83,7 @@ def load_data(config: dict[str, Any], seed: int = 0, val_split: float = 0.2) -> 
     entry = dataset_entry(str(config["dataset"]))
     augment = options.pop("augment", None)
     try:
-        split = entry.loader(seed=seed, val_split=val_split, **options)
+        split = entry.resolve()(seed=seed, val_split=val_split, **options)
     except TypeError as exc:
         raise DataError(f"dataset {entry.name}: bad options {sorted(options)}: {exc}") from None
     if augment:

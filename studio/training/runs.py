@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
 
 from studio.core.atomic import atomic_path, atomic_write_text
 from studio.core.errors import StudioError
@@ -128,6 +127,8 @@ class RunFolder:
     def save_checkpoint(self, kind: str, state: dict) -> Path:
         path = self.checkpoint_path(kind)
         with atomic_path(path) as tmp:
+            import torch
+
             torch.save(state, tmp)
         return path
 
@@ -136,6 +137,8 @@ class RunFolder:
         if not path.exists():
             raise RunError(f"{path}: no checkpoint to resume from")
         try:
+            import torch
+
             return torch.load(path, map_location=map_location, weights_only=True)
         except Exception as exc:  # a truncated or foreign file: say which
             raise RunError(f"{path}: not a readable checkpoint ({exc})") from None

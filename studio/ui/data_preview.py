@@ -3,7 +3,8 @@ spectrogram, text pairs, rows of numbers, and class-balance bars."""
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import (
@@ -16,6 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+if TYPE_CHECKING:  # torch arrives with the first preview, not with the editor
+    import torch
+
 from studio.data.preview import spectrogram
 
 BOX_COLOURS = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45"]
@@ -27,6 +31,8 @@ def to_qimage(x: torch.Tensor) -> QImage:
     lo, hi = float(x.min()), float(x.max())
     if lo < -0.5 or hi > 1.5:  # standardised inputs: stretch; mild noise is only clipped
         x = (x - lo) / max(hi - lo, 1e-6)
+    import torch
+
     a = (x.clamp(0, 1) * 255).round().to(torch.uint8)
     c, h, w = a.shape
     if c == 1:
@@ -63,6 +69,8 @@ class ImageGrid(QWidget):
     def set_pairs(self, before: torch.Tensor, after: torch.Tensor, boxes_before=None, boxes_after=None,
                   class_names: list[str] | None = None) -> None:
         """Each original beside its augmented version."""
+        import torch
+
         x = torch.stack([before, after], 1).flatten(0, 1)
         boxes = None if boxes_before is None else torch.stack([boxes_before, boxes_after], 1).flatten(0, 1)
         self.set_images(x, ["original", "augmented"] * len(before), boxes, class_names)
@@ -113,7 +121,7 @@ class WaveView(QWidget):
         super().__init__(parent)
         import pyqtgraph as pg
 
-        self.waves = torch.zeros(0, 1)
+        self.waves: list = []  # tensors once a preview arrives
         self.reference: torch.Tensor | None = None
         self.captions: list[str] = []
         self.sample_rate = 0
@@ -156,6 +164,8 @@ class WaveView(QWidget):
         i = min(i, len(self.waves) - 1)
         wave = self.waves[i].flatten()
         rate = self.sample_rate or 1
+        import torch
+
         t = torch.arange(len(wave)) / rate
         self.curve.setData(t.numpy(), wave.numpy())
         ref = self.reference[i].flatten().numpy() if self.reference is not None else []

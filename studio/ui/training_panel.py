@@ -8,9 +8,10 @@ which redraws from its own timer.
 
 from __future__ import annotations
 
+import threading
 import time
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QApplication, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
@@ -23,10 +24,28 @@ from studio.core.settings import TRAINING_PARAMS
 from studio.training.devices import list_devices
 from studio.training.runs import list_runs, runs_dir_for
 from studio.ui.training_plots import TrainingPlots
-from studio.ui.workers import TrainingWorker, start_worker
 
 LIVE_TEXT_SECONDS = 0.25
+PROBE_DELAY_MS = 1500
 _LIVE: set = set()  # running threads, kept alive even if their panel is deleted
+
+
+class _DeviceProbe(QObject):
+    """Lists the devices on a Python thread and hands the list to the GUI thread."""
+
+    found = Signal(object)
+    started = False
+
+    def start(self) -> None:
+        if self.started:
+            return
+        self.started = True
+        self._thread = threading.Thread(target=lambda: self.found.emit(list_devices()), daemon=True,
+                                        name="device-probe")
+        self._thread.start()
+        app = QApplication.instance()
+        if app is not None:  # a thread inside torch's import at exit would abort the process
+            app.aboutToQuit.connect(lambda: self._thread.join(30))
 
 
 class TrainingPanel(QWidget):
@@ -128,10 +147,26 @@ class TrainingPanel(QWidget):
         self._set_running(False)
 
     def _fill_devices(self) -> None:
+        """Offer auto and cpu at once; the full list (which imports torch to ask it)
+        arrives from a background probe, so the window opens without waiting for torch."""
+        self.device.clear()
+        self.device.addItem("auto", "auto")
+        self.device.addItem("cpu", "cpu")
+        self._probe = _DeviceProbe(self)
+        self._probe.found.connect(self._show_devices)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._probe.started:
+            # Let the window finish opening before torch is imported in the background.
+            QTimer.singleShot(PROBE_DELAY_MS, self._probe.start)
+
+    def _show_devices(self, devices) -> None:
+        chosen = self.device.currentData() or self.document.project.training.get("device", "auto")
         self.device.clear()
         self.device.addItem("auto", "auto")
         model: QStandardItemModel = self.device.model()
-        for d in list_devices():
+        for d in devices:
             label = d.name if d.available else f"{d.id}: {d.name} (unavailable)"
             self.device.addItem(f"{d.id} — {label}" if d.available else label, d.id)
             item = model.item(self.device.count() - 1)
@@ -139,6 +174,7 @@ class TrainingPanel(QWidget):
                 item.setEnabled(False)
                 item.setToolTip(d.reason)
                 item.setData(d.reason, Qt.ItemDataRole.ToolTipRole)
+        self.device.setCurrentIndex(max(self.device.findData(chosen), 0))
 
     def _editor(self, p) -> QWidget:
         if p.kind == "choice":
@@ -210,6 +246,8 @@ class TrainingPanel(QWidget):
         self.live.setText("")
         self._live_at = 0.0
         self.status.setText("Preparing: compiling the graph and loading the data…")
+        from studio.ui.workers import TrainingWorker, start_worker  # torch comes with them
+
         self.worker = TrainingWorker(snapshot, data=data, device=device, max_batches=max_batches)
         self.worker.started.connect(self._on_started)
         self.worker.batchLosses.connect(self.plots.add_batches)

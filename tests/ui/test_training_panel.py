@@ -83,9 +83,13 @@ def test_a_failing_run_reports_and_the_panel_recovers(trained_window, qtbot):
     assert panel.train_button.isEnabled()
 
 
-def test_absent_devices_are_greyed_with_the_reason(trained_window):
+def test_absent_devices_are_greyed_with_the_reason(trained_window, qtbot):
     _, panel = trained_window
+    # auto and cpu are offered at once; the probe (which imports torch) fills in the rest
+    assert [panel.device.itemData(i) for i in range(2)] == ["auto", "cpu"]
+    panel._probe.start()
     model = panel.device.model()
+    qtbot.waitUntil(lambda: any(not model.item(i).isEnabled() for i in range(panel.device.count())), timeout=30000)
     absent = [model.item(i) for i in range(panel.device.count()) if not model.item(i).isEnabled()]
     assert absent and all(item.toolTip() for item in absent)
     assert panel.device.itemData(0) == "auto"

@@ -15,7 +15,6 @@ import random
 import torch
 
 from studio.data.base import DatasetInfo, DataSplit, TensorData, split_indices
-from studio.data.registry import register_dataset
 
 PAD, BOS, EOS = 0, 1, 2
 CHARS = " ,-./0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -107,6 +106,3 @@ def load_dates(seed: int = 0, val_split: float = 0.2, n: int = 12000) -> DataSpl
         extra={"vocab": VOCAB, "pad": PAD, "bos": BOS, "eos": EOS, "max_length": TGT_LEN,
                "examples": [(texts[i], decode(data.fields["tgt_out"][i])) for i in tr[:8].tolist()]})
     return DataSplit(data.subset(tr), data.subset(va), info)
-
-
-register_dataset("dates", load_dates, "Dates in many human wordings to ISO dates (seq2seq), 12,000 pairs")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import torch
 
 from studio.data.base import DatasetInfo, DataSplit, TensorData, split_indices
-from studio.data.registry import register_dataset
 
 
 def load_digits_split(seed: int = 0, val_split: float = 0.2, classes: list[int] | None = None,
@@ -28,6 +27,3 @@ def load_digits_split(seed: int = 0, val_split: float = 0.2, classes: list[int] 
     info = DatasetInfo("digits", "classification", "8x8 grey images of handwritten digits",
                        classes=names, inputs={"x": {"kind": "image", "channels": 1, "height": 8, "width": 8}})
     return DataSplit(data.subset(tr), data.subset(va), info)
-
-
-register_dataset("digits", load_digits_split, "Handwritten digits, 1,797 images of 8x8 pixels, 10 classes")

@@ -18,7 +18,6 @@ import random
 import torch
 
 from studio.data.base import DatasetInfo, DataSplit, TensorData, split_indices
-from studio.data.registry import register_dataset
 
 CLASSES = ("circle", "square", "triangle")
 
@@ -87,6 +86,3 @@ def load_shapes(seed: int = 0, val_split: float = 0.2, n: int = 4000, size: int 
         extra={"boxes_field": "boxes", "max_boxes": 4,
                "box_format": "class cx cy w h (fractions), class -1 = no box"})
     return DataSplit(data.subset(tr), data.subset(va), info)
-
-
-register_dataset("shapes", load_shapes, "Detection: grey images with circles, squares and triangles, with boxes")

@@ -12,7 +12,6 @@ from pathlib import Path
 import torch
 
 from studio.data.base import DataError, DatasetInfo, DataSplit, TensorData, split_indices
-from studio.data.registry import register_dataset
 
 FILE = Path(__file__).resolve().parent / "files" / "speech_digits.npz"
 WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -68,7 +67,3 @@ def load_speech(seed: int = 0, val_split: float = 0.2, length: int = 8000, speak
         inputs={"x": {"kind": "waveform", "length": length, "sample_rate": RATE}},
         extra={"sample_rate": RATE, "val_speakers": held_out})
     return DataSplit(data.subset(tr), data.subset(va), info)
-
-
-register_dataset("speech_digits", load_speech,
-                 "Spoken digits, 1,280 clips of 8 kHz audio in 64 voices; validation voices are unseen")

@@ -7,7 +7,6 @@ import math
 import torch
 
 from studio.data.base import DatasetInfo, DataSplit, TensorData, split_indices
-from studio.data.registry import register_dataset
 
 SHAPES = ("sine", "square", "triangle", "sawtooth")
 
@@ -34,6 +33,3 @@ def load_waves(seed: int = 0, val_split: float = 0.2, n: int = 2000, length: int
     info = DatasetInfo("waves", "classification", "Noisy sine, square, triangle and sawtooth waves",
                        classes=list(SHAPES), inputs={"x": {"kind": "sequence", "length": length, "features": 1}})
     return DataSplit(data.subset(tr), data.subset(va), info)
-
-
-register_dataset("waves", load_waves, "Noisy waveforms of 4 shapes, 2,000 sequences of 50 steps")

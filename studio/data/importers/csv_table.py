@@ -21,7 +21,6 @@ import torch
 
 from studio.data.base import DataError, DatasetInfo, TensorData
 from studio.data.importers._common import Skipped, bool_option, existing_file, finish
-from studio.data.registry import register_dataset
 
 MAX_CLASSES = 100
 MAX_CATEGORIES = 50
@@ -196,7 +195,3 @@ def load_csv(seed: int = 0, val_split: float = 0.2, path: str | None = None, lab
             part.fields["x"] = (part.fields["x"] - mean) / std
         info.extra.update(feature_mean=mean.tolist(), feature_std=std.tolist())
     return split
-
-
-register_dataset("csv", load_csv, "A CSV table: feature columns and a label column (classes or numbers)",
-                 builtin=False)

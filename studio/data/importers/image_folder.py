@@ -24,7 +24,6 @@ from studio.data.importers._common import (
     size_option,
     use_lazy,
 )
-from studio.data.registry import register_dataset
 
 WIDE_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
@@ -118,7 +117,3 @@ def load_image_folder(seed: int = 0, val_split: float = 0.2, path: str | None = 
         inputs={"x": {"kind": "image", "channels": channels, "height": size[0], "width": size[1]}},
         extra={"path": str(root)})
     return finish(data, info, skipped, seed, val_split, is_val=flags if is_val else None)
-
-
-register_dataset("image_folder", load_image_folder,
-                 "Images in a folder with one subfolder per class (PNG, JPEG, ...)", builtin=False)

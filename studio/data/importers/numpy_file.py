@@ -15,7 +15,6 @@ import torch
 
 from studio.data.base import DataError, DatasetInfo, TensorData
 from studio.data.importers._common import Skipped, bool_option, existing_file, finish
-from studio.data.registry import register_dataset
 
 KINDS = ("auto", "image", "sequence", "vector")
 
@@ -116,7 +115,3 @@ def load_npz(seed: int = 0, val_split: float = 0.2, path: str | None = None, x_k
     info = DatasetInfo("npz", task, f"Arrays from {path.name}", classes=classes, inputs={"x": spec},
                        extra={"path": str(path)})
     return finish(TensorData({"x": x[keep], "y": y[keep]}), info, skipped, seed, val_split)
-
-
-register_dataset("npz", load_npz, "A NumPy .npz file with arrays x (inputs) and y (classes or values)",
-                 builtin=False)

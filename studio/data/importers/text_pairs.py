@@ -20,7 +20,6 @@ import torch
 
 from studio.data.base import DataError, DatasetInfo, TensorData
 from studio.data.importers._common import Skipped, bool_option, existing_file, finish
-from studio.data.registry import register_dataset
 
 PAD, BOS, EOS, UNK = 0, 1, 2, 3
 SPECIALS = ["<pad>", "<bos>", "<eos>", "<unk>"]
@@ -105,7 +104,3 @@ def load_text_pairs(seed: int = 0, val_split: float = 0.2, path: str | None = No
         extra={"path": str(path), "vocab": vocab, "pad": PAD, "bos": BOS, "eos": EOS, "unk": UNK,
                "target": "tgt_out"})
     return finish(TensorData(fields), info, skipped, seed, val_split)
-
-
-register_dataset("text_pairs", load_text_pairs,
-                 "Source<TAB>target lines (TSV) for sequence-to-sequence, character level", builtin=False)

@@ -30,7 +30,6 @@ from studio.data.importers._common import (
     materialise,
     use_lazy,
 )
-from studio.data.registry import register_dataset
 
 MAX_SECONDS = 10.0
 
@@ -204,7 +203,3 @@ def load_wav_folder(seed: int = 0, val_split: float = 0.2, path: str | None = No
         inputs={"x": {"kind": "waveform", "length": length, "sample_rate": sample_rate}},
         extra={"path": str(root), "sample_rate": sample_rate, "speakers": len(speakers)})
     return finish(data, info, skipped, seed, val_split, groups, is_val=flags if is_val else None)
-
-
-register_dataset("wav_folder", load_wav_folder,
-                 "WAV recordings in a folder with one subfolder per word", builtin=False)

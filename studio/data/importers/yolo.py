@@ -36,7 +36,6 @@ from studio.data.importers._common import (
     use_lazy,
 )
 from studio.data.importers.image_folder import EXTENSIONS, probe, read_image
-from studio.data.registry import register_dataset
 
 
 def read_labels(path: Path) -> list[list[float]]:
@@ -185,6 +184,3 @@ def load_yolo(seed: int = 0, val_split: float = 0.2, path: str | None = None, si
         extra={"path": str(root), "boxes_field": "boxes", "max_boxes": max_boxes,
                "box_format": "class cx cy w h (fractions), class -1 = no box", "unlabelled_images": unlabelled})
     return finish(data, info, skipped, seed, val_split, is_val=flags if presplit else None)
-
-
-register_dataset("yolo", load_yolo, "Detection images with YOLO label files (images/ and labels/)", builtin=False)
