@@ -258,6 +258,10 @@ class TrainingPanel(QWidget):
         if self.dock is not None:
             self.dock.show()
             self.dock.raise_()
+            window = self.window()
+            if window is not None and self.dock.height() < 0.35 * window.height():
+                # Curves need room to be read; the canvas keeps the rest.
+                window.resizeDocks([self.dock], [int(0.42 * window.height())], Qt.Orientation.Vertical)
         # The thread object must outlive this panel if the window closes mid-run.
         _LIVE.add(self.thread)
         self.thread.finished.connect(lambda t=self.thread: _LIVE.discard(t))
