@@ -106,7 +106,8 @@ class Palette(QWidget):
     def populate(self) -> None:
         self.tree.clear()
         self.items: dict[str, QTreeWidgetItem] = {}
-        for category, specs in sorted(self.registry.categories().items()):
+        # Categories in registration order: Input/Output first, then the families as declared.
+        for category, specs in self.registry.categories().items():
             cat = QTreeWidgetItem([category])
             cat.setFlags(Qt.ItemFlag.ItemIsEnabled)
             font = cat.font(0)
