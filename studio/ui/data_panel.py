@@ -13,7 +13,7 @@ import json
 import threading
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import (
     QApplication,
@@ -264,12 +264,20 @@ class DataPanel(QWidget):
     def _project_replaced(self, _project=None) -> None:
         self.split, self._loaded_config = None, None
         self.sync_from_project()
-        if self.isVisible() and self.document.project.data:
+        if self._on_screen() and self.document.project.data:
             self.load()
+
+    def _on_screen(self) -> bool:
+        # A dock tabbed behind another is "visible" to Qt for a moment at start-up; loading
+        # data (and torch) then would slow the window's opening for nothing.
+        return self.isVisible() and not self.visibleRegion().isEmpty()
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
-        if self.split is None and self._request == 0 and self.document.project.data:
+        QTimer.singleShot(0, self._load_if_shown)
+
+    def _load_if_shown(self) -> None:
+        if self._on_screen() and self.split is None and self._request == 0 and self.document.project.data:
             self.load()
 
     # ---- loading --------------------------------------------------------------------
