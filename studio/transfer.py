@@ -123,7 +123,7 @@ def sibling_weights(project_path: str | Path) -> Path | None:
 def initial_weights(project) -> PretrainedWeights | None:
     """The callback that starts a run from the weights beside the project file (an
     imported model's, or a template's pretrained body), or None when there are none."""
-    path = getattr(project, "path", None)
+    path = getattr(project, "source_path", None) or getattr(project, "path", None)
     found = sibling_weights(path) if path is not None else None
     return PretrainedWeights(found, required=False) if found is not None else None
 

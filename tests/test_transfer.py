@@ -94,10 +94,22 @@ def test_fine_tuning_beats_the_same_network_from_scratch_at_equal_epochs(registr
         project = _template(registry)
         project.training = {**project.training, "seed": seed}
         scratch = copy.deepcopy(project)
-        scratch.path = None  # no weights beside it: a fresh start
+        scratch.path = scratch.origin = None  # no file, so no weights beside it: a fresh start
         for node in scratch.graph.nodes:
             scratch.graph.set_training(node.id, frozen=False)
         tuned.append(_accuracy(train_project(project, run_dir=tmp_path / f"t{seed}")))
         fresh.append(_accuracy(train_project(scratch, run_dir=tmp_path / f"s{seed}")))
     assert statistics.mean(tuned) > statistics.mean(fresh) + 0.05, (tuned, fresh)
     assert project.training["epochs"] <= 5  # the comparison is about a short budget
+
+
+def test_a_template_opened_as_new_still_starts_from_its_shipped_weights():
+    from studio.core.project import load
+    from studio.resources import template_path
+    from studio.transfer import initial_weights
+
+    project = load(template_path("transfer_digits"))
+    project.path = None  # File > New: the template is a starting point, never overwritten
+    init = initial_weights(project)
+    assert init is not None
+    assert str(init.source).endswith("transfer_digits.weights.safetensors")

@@ -47,7 +47,14 @@ class Project:
     description: str = ""
     data: dict[str, Any] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=default_training)
-    path: Path | None = None
+    path: Path | None = None  # where Save writes; None for a new project or a template
+    # The file this project was read from, kept when ``path`` is cleared (a template opened
+    # as a starting point), so files shipped beside it, such as pretrained weights, are found.
+    origin: Path | None = None
+
+    @property
+    def source_path(self) -> Path | None:
+        return self.path or self.origin
 
     # ---- writing -------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -110,7 +117,7 @@ def load(path: str | os.PathLike, registry=None) -> Project:
     except OSError as exc:
         raise ProjectFileError(name, "", f"cannot be read: {exc.strerror or exc}") from None
     project = loads(raw, name, registry)
-    project.path = path
+    project.path = project.origin = path
     return project
 
 

@@ -199,7 +199,7 @@ class ExportDialog(QDialog):
             return
         p = self.document.project
         snapshot = from_dict(p.to_dict(), p.name, p.graph.registry)  # the editor may change on meanwhile
-        snapshot.path = p.path
+        snapshot.path, snapshot.origin = p.path, p.origin
         self.result, self.error = None, ""
         self.worker = ExportWorker(snapshot, fmt, out, self.selected_weights(),
                                    self.opset.value() if fmt == "onnx" else None, self.exporter.currentData())

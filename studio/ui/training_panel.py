@@ -236,7 +236,7 @@ class TrainingPanel(QWidget):
             return
         project = self.document.project
         snapshot = from_dict(project.to_dict(), project.name, project.graph.registry)
-        snapshot.path = project.path
+        snapshot.path, snapshot.origin = project.path, project.origin
         device = self.device.currentData() or "auto"
         project.training["device"] = device
         self.plots.reset()
