@@ -12,7 +12,7 @@ import threading
 import time
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QStandardItemModel
+from PySide6.QtGui import QStandardItemModel, QUndoCommand
 from PySide6.QtWidgets import (
     QApplication, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
     QListWidget, QListWidgetItem, QProgressBar, QPushButton, QScrollArea, QSizePolicy, QSpinBox, QSplitter,
@@ -28,6 +28,34 @@ from studio.ui.training_plots import TrainingPlots
 LIVE_TEXT_SECONDS = 0.25
 PROBE_DELAY_MS = 1500
 _LIVE: set = set()  # running threads, kept alive even if their panel is deleted
+
+
+class SetSetting(QUndoCommand):
+    """Change one training setting; repeated edits of the same setting merge into one step."""
+
+    ID = 0x5E7
+
+    def __init__(self, document, name: str, value, on_change) -> None:
+        super().__init__(f"Set {name.replace('_', ' ')}")
+        self.document, self.name, self.value, self.on_change = document, name, value, on_change
+        self.old = document.project.training.get(name)
+
+    def id(self) -> int:  # noqa: A003 (Qt API)
+        return self.ID
+
+    def mergeWith(self, other) -> bool:  # noqa: N802 (Qt API)
+        if other.name != self.name:
+            return False
+        self.value = other.value
+        return True
+
+    def redo(self) -> None:
+        self.document.project.training[self.name] = self.value
+        self.on_change()
+
+    def undo(self) -> None:
+        self.document.project.training[self.name] = self.old
+        self.on_change()
 
 
 class _DeviceProbe(QObject):
@@ -200,12 +228,17 @@ class TrainingPanel(QWidget):
         return w
 
     def _set(self, name: str, value) -> None:
-        if not self._loading:
-            self.document.project.training[name] = value
+        if not self._loading and self.document.project.training.get(name) != value:
+            # An undoable edit: the title shows the unsaved change, and Ctrl+Z takes it back.
+            self.document.undo_stack.push(SetSetting(self.document, name, value, self._show_settings))
 
     _loading = False
 
     def _load_settings(self) -> None:
+        self._show_settings()
+        self.refresh_runs()
+
+    def _show_settings(self) -> None:
         values = self.document.project.training
         self._loading = True
         try:
@@ -224,7 +257,6 @@ class TrainingPanel(QWidget):
             self.device.setCurrentIndex(max(index, 0))
         finally:
             self._loading = False
-        self.refresh_runs()
 
     # ---- running --------------------------------------------------------------------
     @property

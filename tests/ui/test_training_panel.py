@@ -101,3 +101,11 @@ def test_settings_form_edits_the_project(trained_window):
     panel.editors["learning_rate"].setValue(0.05)
     assert window.document.project.training["optimizer"] == "sgd"
     assert window.document.project.training["learning_rate"] == pytest.approx(0.05)
+    # a settings edit is an unsaved, undoable change like any other
+    stack = window.document.undo_stack
+    assert not stack.isClean()
+    stack.undo()
+    assert window.document.project.training["learning_rate"] != pytest.approx(0.05)
+    stack.undo()
+    assert window.document.project.training["optimizer"] != "sgd"
+    assert panel.editors["optimizer"].currentText() == window.document.project.training["optimizer"]
