@@ -93,17 +93,55 @@ def test_an_unreadable_project_exits_2(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
 
 
+STFT_PLUGIN = """
+from studio.core.shapes import TensorShape
+from studio.layers.spec import Ctor, LayerSpec
+
+
+def _module():
+    import torch
+
+    class StftPower(torch.nn.Module):
+        def forward(self, x):
+            spec = torch.stft(x, 64, 16, window=torch.hann_window(64), return_complex=True)
+            return (spec.real ** 2 + spec.imag ** 2).transpose(1, 2)
+
+    return StftPower
+
+
+def _infer(p, ins):
+    s = ins["in"].dims[1]
+    return {"out": TensorShape(("B", s // 16 + 1 if isinstance(s, int) else "T", 33))}
+
+
+def register(registry):
+    registry.add(LayerSpec(id="StftPower", title="STFT power", category="Test", doc="complex STFT",
+                           infer=_infer, build=lambda p, ins: Ctor(_module())))
+"""
+
+
 def test_json_output_stays_clean_when_the_exporter_falls_back(tmp_path):
-    """lstm_speech's STFT makes the fast exporter fail and dump its graph from C++;
-    stdout must still hold only JSON lines."""
+    """A complex STFT makes the fast exporter fail and dump its graph from C++; the export
+    falls back to the dynamo exporter and stdout still holds only JSON lines."""
+    import os
     import subprocess
     import sys
 
-    out = tmp_path / "speech.onnx"
-    proc = subprocess.run([sys.executable, "-m", "studio", "export", str(template_path("lstm_speech")),
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "stft_power.py").write_text(STFT_PLUGIN)
+    project = tmp_path / "stft.json"
+    project.write_text(json.dumps({
+        "format": 1, "nodes": [
+            {"id": "audio", "type": "Input", "params": {"kind": "waveform", "length": 4000}},
+            {"id": "spec", "type": "StftPower"},
+            {"id": "out", "type": "Output"}],
+        "edges": [{"from": "audio.out", "to": "spec.in"}, {"from": "spec.out", "to": "out.in"}]}))
+    out = tmp_path / "stft.onnx"
+    proc = subprocess.run([sys.executable, "-m", "studio", "export", str(project),
                            "--format", "onnx", "--out", str(out), "--json"],
-                          capture_output=True, text=True, timeout=300, env={**__import__("os").environ,
-                                                                            "OMP_NUM_THREADS": "1"})
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "OMP_NUM_THREADS": "1", "STUDIO_PLUGIN_PATH": str(plugins)})
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
     assert lines[-1]["exporter"] == "dynamo" and lines[-1]["max_diff"] <= 1e-4
