@@ -129,6 +129,8 @@ class TrainingPanel(QWidget):
         # width hint, so a new text repaints the label without re-laying out the panel.
         self.live = QLabel("")
         self.live.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.live.setWordWrap(True)  # two fixed lines: the ETA is never cut off
+        self.live.setFixedHeight(2 * self.live.fontMetrics().lineSpacing() + 2)
         self._live_at = 0.0
         self.changed_label = QLabel("The graph changed since this run started; the run keeps training "
                                     "the graph as it was.")
