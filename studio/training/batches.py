@@ -73,8 +73,13 @@ class Batches:
         if not bounds:
             return
         if self.in_memory:
-            order = order.to(self.device)
             tensors = self.tensors
+            if not self.train and self.world <= 1:
+                # Validation reads in stored order: slices are views, with no gather to copy.
+                for a, b in bounds:
+                    yield {k: v[a:b] for k, v in tensors.items()}
+                return
+            order = order.to(self.device)
             for a, b in bounds:
                 idx = order[a:b]
                 yield {k: v[idx] for k, v in tensors.items()}
