@@ -97,8 +97,8 @@ def lstm_speech() -> Project:
     b.chain("audio", "logmel", "lstm.last", "classifier", "loss")
     return b.project(
         "LSTM spoken-digit recogniser",
-        "Raw 8 kHz audio of the words zero to nine becomes log-mel frames inside the network (LogMel, "
-        "torch.stft), and an LSTM classifies the frame sequence. Validation uses voices the model never "
+        "Raw 8 kHz audio of the words zero to nine becomes log-mel frames inside the network (LogMel, a "
+        "short-time Fourier transform), and an LSTM classifies the frame sequence. Validation uses voices the model never "
         "heard. Try next: make the LSTM one-directional and watch the unseen voices suffer, change n_mels, or import a folder of your own "
         "WAV recordings (one subfolder per word).",
         {"dataset": "speech_digits"},

@@ -9,7 +9,7 @@ from studio.layers.spec import Cost, Ctor, LayerSpec, Param
 
 
 def _frames(samples, hop: int):
-    # torch.stft with center=True pads n_fft // 2 on both sides: S // hop + 1 frames.
+    # Like torch.stft with center=True: n_fft // 2 padding on both sides gives S // hop + 1 frames.
     return samples // hop + 1 if isinstance(samples, int) else "T"
 
 
