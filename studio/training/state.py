@@ -22,7 +22,8 @@ def capture_rng() -> dict:
         "torch": torch.get_rng_state(),
         "numpy": {"keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
                   "has_gauss": int(has_gauss), "gauss": float(gauss)},
-        "python": {"version": version, "internal": list(internal), "gauss": py_gauss},
+        # A tensor, not a list of 625 ints: torch.save visits every object it pickles.
+        "python": {"version": version, "internal": torch.tensor(internal, dtype=torch.int64), "gauss": py_gauss},
     }
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
@@ -34,6 +35,8 @@ def restore_rng(state: dict) -> None:
     n = state["numpy"]
     np.random.set_state(("MT19937", n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["gauss"]))
     p = state["python"]
-    random.setstate((p["version"], tuple(p["internal"]), p["gauss"]))
+    internal = p["internal"]
+    internal = internal.tolist() if isinstance(internal, torch.Tensor) else internal  # older checkpoints: a list
+    random.setstate((p["version"], tuple(int(v) for v in internal), p["gauss"]))
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])

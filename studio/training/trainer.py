@@ -19,7 +19,7 @@ from studio.training.callbacks import bound_hooks
 from studio.training.metrics import create_metric
 from studio.training.optim import Schedule, build_optimizer, freeze
 from studio.training.outcome import Control, RunResult, TrainingError, _NonFinite, describe_error
-from studio.training.runs import BackgroundWriter, RunFolder
+from studio.training.runs import BackgroundWriter, RunFolder, checkpoint_bytes
 from studio.training.state import capture_rng, restore_rng
 
 __all__ = ["Control", "RunResult", "Trainer", "TrainingError", "describe_error"]
@@ -327,12 +327,14 @@ class Trainer:
         }
 
     def _save_checkpoint(self, kind: str, batch: int, partial: tuple, also_best: bool = False) -> None:
-        """Snapshot the state now; serialise and write it on the writer thread (the
-        files are complete when ``fit`` returns). ``best`` is a link to that ``last``."""
+        """Serialise the state now, in memory (~1 ms for cnn_digits), and write it on the
+        writer thread (the files are complete when ``fit`` returns). Serialising there
+        instead measured slower: pickling holds the GIL, which the training thread takes
+        back after every torch op. ``best`` is a link to that ``last``."""
         if not self.writes_files:
             return
-        state = _detached(self._checkpoint_state(batch, partial))
-        self.writer.submit(self.run.save_checkpoint, kind, state)
+        blob = checkpoint_bytes(self._checkpoint_state(batch, partial))
+        self.writer.submit(self.run.write_checkpoint, kind, blob)
         self._call("on_checkpoint", self.run.checkpoint_path(kind), kind)
         if also_best:
             self.writer.submit(self.run.link_checkpoint, kind, "best")
