@@ -122,14 +122,16 @@ class GraphModule(nn.Module):
         outs = [values[s] for s in self._out_slots]
         return outs[0] if len(outs) == 1 else tuple(outs)
 
-    def example_inputs(self, batch: int = 2, symbols: dict[str, int] | None = None) -> tuple[torch.Tensor, ...]:
-        """Random inputs of the inferred shapes (symbolic lengths become ``symbols`` or 8)."""
+    def example_inputs(self, batch: int = 2, symbols: dict[str, int] | None = None,
+                       zeros: bool = False) -> tuple[torch.Tensor, ...]:
+        """Random inputs of the inferred shapes (symbolic lengths become ``symbols`` or 8);
+        with ``zeros``, zeros, which leave the random number generator alone."""
         symbols = {"B": batch, **(symbols or {})}
         xs = []
         for shape in self.input_shapes:
             dims = [d if isinstance(d, int) else symbols.get(d, 8) for d in shape.dims]
-            if shape.dtype == "long":
-                xs.append(torch.zeros(dims, dtype=torch.long))
+            if shape.dtype == "long" or zeros:
+                xs.append(torch.zeros(dims, dtype=torch.long if shape.dtype == "long" else torch.float32))
             else:
                 xs.append(torch.randn(dims))
         return tuple(xs)
