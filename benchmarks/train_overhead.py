@@ -6,7 +6,10 @@ with curves streaming, against the same loop idle.
     .venv/bin/python benchmarks/train_overhead.py [--epochs 4] [--repeats 5] [--template cnn_digits]
 
 Each figure is training samples per second over whole epochs (a validation pass with
-loss and accuracy per epoch included for all three). The machine is shared, so its
+loss and accuracy per epoch included for all). Our trainer lays a convolutional network
+out channels_last on CPU and uses fused Adam, as nobody's first loop does; so the plain
+loop is also run "tuned" with both, and ours / tuned is what the trainer's own work
+(metrics, callbacks, per-epoch checkpoints and run files) costs. The machine is shared, so its
 speed drifts by 2x within seconds: runs are short and interleaved (the order reversed
 every other round), and each ratio is the median of the per-round ratios.
 """
@@ -35,7 +38,9 @@ from studio.training.state import seed_everything  # noqa: E402
 
 def setup(template: str, batch: int, epochs: int):
     project = load(template_path(template))
-    project.training.update(batch_size=batch, epochs=epochs, schedule="none", optimizer="adam", early_stopping=0)
+    # The same work in every loop: no schedule, no clipping, no early stop.
+    project.training.update(batch_size=batch, epochs=epochs, schedule="none", optimizer="adam", early_stopping=0,
+                            grad_clip=0.0)
     split = load_data(project.data, seed=0, val_split=project.training["val_split"])
     return project, split
 
@@ -57,14 +62,17 @@ def ours(project, split, epochs, root):
     return len(split.train) * epochs / seconds, loop
 
 
-def plain(project, split, epochs, _root):
+def plain(project, split, epochs, _root, tuned=False):
     """What a person writes by hand: shuffle, index, forward, loss, backward, step,
-    running loss with .item(), a validation pass per epoch."""
+    running loss with .item(), a validation pass per epoch. ``tuned``: channels_last
+    and fused Adam, as our trainer does."""
     model = fresh_model(project)
+    if tuned:
+        model = model.to(memory_format=torch.channels_last)
     x, y = xy(model, split.train)
     vx, vy = xy(model, split.val)
     loss_fn = model.losses[model.outputs[0].node]
-    opt = torch.optim.Adam(model.parameters(), lr=project.training["learning_rate"])
+    opt = torch.optim.Adam(model.parameters(), lr=project.training["learning_rate"], fused=tuned or None)
     bs = project.training["batch_size"]
     start = time.perf_counter()
     loops = []
@@ -92,6 +100,10 @@ def plain(project, split, epochs, _root):
                 correct += (out.argmax(-1) == vy[i:i + bs]).sum().item()
     seconds = time.perf_counter() - start
     return len(x) * epochs / seconds, statistics.median(loops)
+
+
+def plain_tuned(project, split, epochs, root):
+    return plain(project, split, epochs, root, tuned=True)
 
 
 def lightning_fit(project, split, epochs, root):
@@ -199,7 +211,7 @@ def main() -> int:
     threads = max(1, (os.cpu_count() or 1) - 1)
     torch.set_num_threads(threads)
     project, split = setup(args.template, args.batch_size, args.epochs)
-    runners = {"ours": ours, "plain": plain}
+    runners = {"ours": ours, "plain": plain, "tuned": plain_tuned}
     try:
         import lightning  # noqa: F401
 
@@ -237,6 +249,10 @@ def main() -> int:
           f"   goal >= 1.0, never < 0.97")
     inner = statistics.median(a / b for a, b in zip(loops["ours"], loops["plain"]))
     print(f"  training loop alone (no validation, no files, no set-up): ours / plain {inner:.3f}")
+    ratio, best = paired("tuned")
+    inner = statistics.median(a / b for a, b in zip(loops["ours"], loops["tuned"]))
+    print(f"ours / plain loop tuned alike (channels_last, fused Adam): {ratio:.3f} "
+          f"(best vs best {best:.3f}); training loop alone {inner:.3f}")
     if "lightning" in med:
         ratio, best = paired("lightning")
         print(f"ours / Lightning Trainer: {ratio:.3f} (median of rounds; best vs best {best:.3f})   goal >= 1.3")
