@@ -38,7 +38,7 @@ def source_project():
 
 def pretrain(out) -> float:
     project = source_project()
-    project.path = None  # from scratch, not from the weights being re-made
+    project.path = project.origin = None  # from scratch, not from the weights being re-made
     for node in project.graph.nodes:
         project.graph.set_training(node.id, frozen=False, lr_scale=1.0)
     with tempfile.TemporaryDirectory() as tmp:
@@ -56,7 +56,7 @@ def compare(epochs: int | None = None, seed: int = 0) -> tuple[float, float]:
     project = load(template_path(TEMPLATE))
     project.training = {**project.training, "seed": seed}
     scratch = copy.deepcopy(project)
-    scratch.path = None  # no weights beside it: a fresh start
+    scratch.path = scratch.origin = None  # no file and no template behind it, so no weights: a fresh start
     for node in scratch.graph.nodes:
         scratch.graph.set_training(node.id, frozen=False, lr_scale=1.0)
     with tempfile.TemporaryDirectory() as tmp:
