@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 
 from studio.cli._output import emit_json, error
 from studio.core.errors import StudioError
@@ -76,15 +77,15 @@ def run(args: argparse.Namespace) -> int:
         return _list(args.json)
     from studio.core.project import load
     from studio.data.preview import class_balance
-    from studio.data.registry import load_data
+    from studio.data.registry import data_section, load_data
 
     try:
         project = load(args.project) if args.project else None
-        config = dict(project.data) if project else {}
+        config = data_section(project) if project else {}
         if args.dataset:
             config = {"dataset": args.dataset}
-        if args.path:
-            config["path"] = args.path
+        if args.path:  # typed in the shell: relative to the current folder
+            config["path"] = os.path.abspath(os.path.expanduser(args.path))
         config.update(_options(args.set))
         if not config.get("dataset"):
             raise ValueError("name a project with a data section, or a --dataset (see --list)")

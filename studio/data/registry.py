@@ -73,6 +73,28 @@ def dataset_entry(name: str) -> DatasetEntry:
     return _DATASETS[name]
 
 
+def resolve_data_paths(config: dict[str, Any], base) -> dict[str, Any]:
+    """``config`` with a relative ``path`` made absolute against the folder ``base`` (a
+    project's folder), so a project and its data can move together; unchanged when
+    ``base`` is None."""
+    import os
+    from pathlib import Path
+
+    config = dict(config or {})
+    path = config.get("path")
+    if base is not None and isinstance(path, str) and path.strip():
+        p = Path(os.path.expanduser(path.strip()))
+        if not p.is_absolute():
+            config["path"] = str(Path(base) / p)
+    return config
+
+
+def data_section(project) -> dict[str, Any]:
+    """The project's ``data``, a relative ``path`` read from the project file's folder."""
+    source = getattr(project, "source_path", None)
+    return resolve_data_paths(project.data, source.resolve().parent if source is not None else None)
+
+
 def load_data(config: dict[str, Any], seed: int = 0, val_split: float = 0.2) -> DataSplit:
     """Load what a project's ``data`` section names, e.g. ``{"dataset": "digits"}`` or
     ``{"dataset": "image_folder", "path": "..."}``."""

@@ -30,11 +30,14 @@ def export_project(project: Project, fmt: str, out: str | Path, *, weights=None,
 
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    from studio.data.registry import data_section
+
     graph = project.graph
+    data = data_section(project)  # the sample batch that checks the export comes from it
     step = progress or (lambda what, frac: None)
     step("building the model", 0.02)
     if fmt == "onnx":
-        return export_onnx(graph, out, weights=weights, data=project.data, opset=opset or DEFAULT_OPSET,
+        return export_onnx(graph, out, weights=weights, data=data, opset=opset or DEFAULT_OPSET,
                            exporter=exporter, progress=progress)
     if opset is not None:
         raise ExportError("--opset applies to the onnx format only")
@@ -44,13 +47,13 @@ def export_project(project: Project, fmt: str, out: str | Path, *, weights=None,
     module = build_module(graph, weights)
     step("exporting", 0.3)
     if fmt == "pytorch":
-        report = pytorch.export_pytorch(graph, out, module=module, data=project.data,
+        report = pytorch.export_pytorch(graph, out, module=module, data=data,
                                         title=project.name)
     elif fmt == "weights":
         report = pytorch.export_weights(graph, out, module=module)
     elif fmt == "torchscript":
-        report = pytorch.export_torchscript(graph, out, module=module, data=project.data)
+        report = pytorch.export_torchscript(graph, out, module=module, data=data)
     else:
-        report = pytorch.export_program(graph, out, module=module, data=project.data)
+        report = pytorch.export_program(graph, out, module=module, data=data)
     step("done", 1.0)
     return report

@@ -17,7 +17,7 @@ def prepare(project, *, data=None, epochs=None, batch_size=None, device="cpu", r
     """Everything before the first batch. ``resume`` is a run folder to continue: its
     saved settings are used (``epochs`` may extend it) and its files are written on."""
     from studio.compile.module import CompileError, compile_graph
-    from studio.data.registry import load_data
+    from studio.data.registry import data_section, load_data
     from studio.training import distributed
     from studio.training.devices import resolve_device
 
@@ -48,7 +48,7 @@ def prepare(project, *, data=None, epochs=None, batch_size=None, device="cpu", r
     except CompileError as exc:
         raise TrainingError(f"cannot train: {exc}") from None
     if data is None:
-        data = load_data(project.data, seed=s["seed"], val_split=s["val_split"])
+        data = load_data(data_section(project), seed=s["seed"], val_split=s["val_split"])
     _check_fields(model, data)
     if resume is None:  # start from the weights beside the project file, if any (studio.transfer)
         from studio.transfer import initial_weights

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -35,7 +36,7 @@ from PySide6.QtWidgets import (
 from studio.core.errors import StudioError
 from studio.data.base import DataError, DataSplit
 from studio.data.preview import class_balance, input_params, summary, take, text_pairs
-from studio.data.registry import dataset_entry, dataset_names, load_data
+from studio.data.registry import dataset_entry, dataset_names, load_data, resolve_data_paths
 from studio.ui.data_preview import BalanceBars, ImageGrid, RowsTable, WaveView
 
 PREVIEW_SAMPLES = 32
@@ -226,16 +227,29 @@ class DataPanel(QWidget):
         self.path.setPlaceholderText(f"{kind} to import" if kind else "built in: no path needed")
         self.options.setPlaceholderText(f"options as JSON, e.g. {hint}" if hint else "options as JSON (optional)")
 
+    def _project_folder(self) -> Path | None:
+        source = self.document.project.source_path
+        return Path(source).resolve().parent if source is not None else None
+
     def _browse(self) -> None:
         kind, pattern, _ = IMPORTERS.get(self.source.currentData(), (None, "", ""))
+        start = resolve_data_paths({"path": self.path.text()}, self._project_folder()).get("path", "")
         if kind == "folder":
-            chosen = QFileDialog.getExistingDirectory(self, "Choose the data folder", self.path.text())
+            chosen = QFileDialog.getExistingDirectory(self, "Choose the data folder", start)
         elif kind == "file":
-            chosen, _ = QFileDialog.getOpenFileName(self, "Choose the data file", self.path.text(), pattern)
+            chosen, _ = QFileDialog.getOpenFileName(self, "Choose the data file", start, pattern)
         else:
             return
         if chosen:
-            self.path.setText(chosen)
+            self.path.setText(self._relative(chosen))
+
+    def _relative(self, chosen: str) -> str:
+        """Inside the project's folder, a path relative to it: the two can move together."""
+        folder = self._project_folder()
+        try:
+            return Path(chosen).resolve().relative_to(folder).as_posix() if folder else chosen
+        except ValueError:
+            return chosen
 
     # ---- project <-> widgets --------------------------------------------------------
     def config(self) -> dict[str, Any]:
@@ -290,7 +304,8 @@ class DataPanel(QWidget):
         self._request += 1
         self._pending_config = cfg
         self._say(f"Loading {cfg['dataset']}…")
-        self._loader.start(self._request, cfg, int(training.get("seed", 0)), float(training.get("val_split", 0.2)))
+        self._loader.start(self._request, resolve_data_paths(cfg, self._project_folder()),
+                           int(training.get("seed", 0)), float(training.get("val_split", 0.2)))
 
     def _on_finished(self, request: int, payload, error: str) -> None:
         if request != self._request:

@@ -61,3 +61,25 @@ def test_unloadable_data_and_bad_arguments(tmp_path, capsys):
     assert main(["data", "--list", "--json"]) == 0
     names = {r["name"]: r["builtin"] for r in _lines(capsys)}
     assert names["digits"] is True and names["image_folder"] is False
+
+
+def test_a_relative_data_path_is_read_from_the_project_folder(tmp_path, capsys, monkeypatch):
+    folder = tmp_path / "project"
+    for c in ("a", "b"):
+        (folder / "imgs" / c).mkdir(parents=True)
+        for i in range(4):
+            Image.new("L", (8, 8), 40 * i).save(folder / "imgs" / c / f"{i}.png")
+    project = json.loads((TEMPLATES / "cnn_digits.json").read_text())
+    project["data"] = {"dataset": "image_folder", "path": "imgs"}
+    (folder / "p.json").write_text(json.dumps(project))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the shell is somewhere else: the path still means project/imgs
+    main(["data", str(folder / "p.json"), "--json"])
+    rows = _lines(capsys)
+    assert rows[0]["type"] == "dataset" and rows[-1]["train"] + rows[-1]["val"] == 8
+
+    # --path typed in the shell is relative to the shell's folder
+    assert main(["data", str(folder / "p.json"), "--path", "imgs", "--json"]) == 1
+    error = _lines(capsys)[-1]
+    assert error["type"] == "error" and str(elsewhere / "imgs") in error["message"]

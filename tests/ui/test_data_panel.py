@@ -233,3 +233,24 @@ def test_each_choice_keeps_its_own_path_and_options(bare):
     assert panel.path.text() == "/photos" and panel.options.text() == '{"size": [32, 32]}'
     _choose(panel, "csv")
     assert panel.path.text() == "/table.csv"
+
+
+def test_a_folder_beside_the_project_is_kept_relative_and_read_from_there(bare, qtbot, tmp_path, monkeypatch):
+    from studio.ui import data_panel
+
+    window, panel = bare
+    window.document.project.path = tmp_path / "proj" / "p.json"
+    root = _pets(tmp_path / "proj" / "data" / "pets")
+    outside = _pets(tmp_path / "other")
+    _choose(panel, "image_folder")
+    monkeypatch.setattr(data_panel.QFileDialog, "getExistingDirectory", lambda *a: str(outside))
+    panel.browse.click()
+    assert panel.path.text() == str(outside)  # outside the project folder: absolute
+    monkeypatch.setattr(data_panel.QFileDialog, "getExistingDirectory", lambda *a: str(root))
+    panel.browse.click()
+    assert panel.path.text() == "data/pets"  # the project and its data can move together
+    monkeypatch.chdir(tmp_path)  # not the project's folder
+    with qtbot.waitSignal(panel.applied, timeout=20000) as applied:
+        panel.use_button.click()
+    assert applied.args[0]["path"] == "data/pets"
+    assert [r[0] for r in panel.balance.rows] == ["cat", "dog"]

@@ -30,7 +30,7 @@ def existing_folder(path: Any, what: str = "folder") -> Path:
         raise DataError(f"no {what} given: choose one in the data panel (data.path in the project file)")
     p = Path(os.path.expanduser(str(path)))
     if not p.exists():
-        raise DataError(f"{what} {p} does not exist")
+        raise DataError(f"{what} {p.absolute()} does not exist")
     if not p.is_dir():
         raise DataError(f"{p} is a file; expected a {what}")
     return p
@@ -41,7 +41,7 @@ def existing_file(path: Any, what: str = "file") -> Path:
         raise DataError(f"no {what} given: choose one in the data panel (data.path in the project file)")
     p = Path(os.path.expanduser(str(path)))
     if not p.exists():
-        raise DataError(f"{what} {p} does not exist")
+        raise DataError(f"{what} {p.absolute()} does not exist")
     if p.is_dir():
         raise DataError(f"{p} is a folder; expected a {what}")
     return p
