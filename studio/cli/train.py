@@ -59,6 +59,7 @@ class _Printer:
 
 def run(args: argparse.Namespace) -> int:
     from studio.core.project import load
+    from studio.data.base import DataError
     from studio.training import Control, TrainingError, prepare
     from studio.training.devices import DeviceError
     from studio.training.distributed import from_env, shutdown
@@ -83,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         trainer = prepare(project, epochs=args.epochs, batch_size=args.batch_size, device=device,
                           run_dir=args.out, resume=args.resume, control=control,
                           callbacks=[_Printer(args.json)])
-    except DeviceError as exc:
+    except (DeviceError, DataError) as exc:  # no such device; data missing or unreadable
         return fail(2, str(exc))
     except StudioError as exc:
         return fail(2 if args.resume else 1, str(exc))

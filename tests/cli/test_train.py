@@ -73,6 +73,16 @@ def test_unavailable_device_exits_2_with_the_reason(project_file, capsys):
     assert "mps is not available" in capsys.readouterr().err
 
 
+def test_a_missing_dataset_folder_exits_2_naming_it(project_file, tmp_path, capsys):
+    project = load(project_file)
+    project.data = {"dataset": "image_folder", "path": "photos"}
+    project.save(project_file)
+    assert main(["train", str(project_file), "--json", "--out", str(tmp_path / "r")]) == 2
+    err = json_lines(capsys.readouterr().out)[-1]
+    assert err["type"] == "error" and str(tmp_path / "photos") in err["message"]  # beside the project
+    assert not (tmp_path / "r").exists()  # no half-made run folder
+
+
 def test_resume_from_a_folder_that_is_not_a_run_exits_2(project_file, tmp_path, capsys):
     assert main(["train", str(project_file), "--resume", str(tmp_path)]) == 2
     assert "not a run folder" in capsys.readouterr().err
