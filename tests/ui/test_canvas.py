@@ -198,3 +198,81 @@ def test_ctrl_click_adds_to_the_selection_and_middle_drag_pans(window):
     after = window.view.mapToScene(vp.rect().center())
     assert after.x() > before.x() + 50 and after.y() > before.y() + 20
     assert doc.graph.node(a).position == (0.0, 0.0)
+
+
+def _residual_row(doc, step):
+    """x -> fc -> relu1 -> relu2 -> add, and a skip fc -> add, placed along ``step``."""
+    ids = {}
+    for i, (name, type_id, params) in enumerate([
+            ("x", "Input", {"kind": "vector", "features": 8}), ("fc", "Linear", {"out_features": 8}),
+            ("relu1", "ReLU", {}), ("relu2", "ReLU", {}), ("add", "Add", {})]):
+        ids[name] = doc.add_node(type_id, (step[0] * i, step[1] * i), params)
+    for a, b in [("x", "fc"), ("fc", "relu1"), ("relu1", "relu2")]:
+        doc.connect(ids[a], "out", ids[b], "in")
+    doc.connect(ids["relu2"], "out", ids["add"], "in1")
+    skip = doc.connect(ids["fc"], "out", ids["add"], "in2")
+    return ids, skip
+
+
+def _crosses(path, rect) -> bool:
+    return any(rect.contains(path.pointAtPercent(i / 200)) for i in range(1, 200))
+
+
+def test_a_skip_wire_bends_around_the_nodes_it_would_pass_behind(window):
+    doc, scene = window.document, window.scene
+    ids, skip = _residual_row(doc, (260, 0))
+    wire = scene.edges[skip]
+    middle = [scene.nodes[ids[n]].sceneBoundingRect() for n in ("relu1", "relu2")]
+    assert not any(_crosses(wire.path(), r) for r in middle)
+    assert wire.path().pointAtPercent(0) == wire.src.scene_center()
+    assert wire.path().pointAtPercent(1) == wire.dst.scene_center()
+    label = wire.label_item.rect
+    assert label.isValid() and not any(label.intersects(r) for r in middle)
+
+    # Move the middle nodes out of the way: the wire runs straight again.
+    doc.move_nodes({ids[n]: (doc.graph.node(ids[n]).position, (doc.graph.node(ids[n]).position[0], 300.0))
+                    for n in ("relu1", "relu2")})
+    assert wire.path().boundingRect().height() < 30  # fc and add sit level: no swing out
+    doc.undo_stack.undo()
+    assert not any(_crosses(wire.path(), scene.nodes[ids[n]].sceneBoundingRect()) for n in ("relu1", "relu2"))
+
+
+def test_a_skip_wire_bends_around_nodes_in_a_top_to_bottom_layout(window):
+    doc, scene = window.document, window.scene
+    ids, skip = _residual_row(doc, (260, 0))
+    window.actions_by_name["layout_tb"].trigger()
+    assert scene.vertical
+    wire = scene.edges[skip]
+    x = [doc.graph.node(ids[n]).position[0] for n in ("fc", "relu1", "relu2", "add")]
+    assert len(set(x)) == 1  # one column: the plain wire would run behind relu1 and relu2
+    assert not any(_crosses(wire.path(), scene.nodes[ids[n]].sceneBoundingRect()) for n in ("relu1", "relu2"))
+
+
+def test_shape_labels_never_sit_on_each_other(window, tmp_path):
+    from studio.core.graph import Graph
+    from studio.core.project import Project
+
+    g = Graph(window.document.graph.registry)
+    g.add_node("Input", {"kind": "image", "channels": 1, "height": 8, "width": 8}, node_id="image")
+    g.add_node("Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}, node_id="stem")
+    g.connect("image", "out", "stem", "in")
+    prev = "stem"
+    for i in (1, 2):  # two residual blocks: skips and folded rows make crowded middles
+        chain = [f"conv{i}a", f"bn{i}", f"relu{i}", f"conv{i}b"]
+        for node_id, type_id in zip(chain, ["Conv2d", "BatchNorm2d", "ReLU", "Conv2d"]):
+            params = {"out_channels": 16, "kernel_size": 3, "padding": 1} if type_id == "Conv2d" else {}
+            g.add_node(type_id, params, node_id=node_id)
+        g.add_node("Add", {}, node_id=f"add{i}")
+        for a, b in zip([prev] + chain, chain):
+            g.connect(a, "out", b, "in")
+        g.connect(chain[-1], "out", f"add{i}", "in1")
+        g.connect(prev, "out", f"add{i}", "in2")
+        prev = f"add{i}"
+    Project(g, name="residual").save(tmp_path / "residual.json")
+    window.open_path(tmp_path / "residual.json", ask=False)
+    for direction in ("layout_tb", "layout_lr"):
+        window.actions_by_name[direction].trigger()
+        rects = [w.label_item.rect for w in window.scene.edges.values()]
+        assert all(r.isValid() for r in rects)
+        overlapping = [(a, b) for i, a in enumerate(rects) for b in rects[i + 1:] if a.intersects(b)]
+        assert not overlapping, direction

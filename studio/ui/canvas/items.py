@@ -265,6 +265,67 @@ def wire_path(a: QPointF, b: QPointF, vertical: bool) -> QPainterPath:
     return path
 
 
+def detour_path(a: QPointF, b: QPointF, vertical: bool, level: float) -> QPainterPath:
+    """A wire that swings out to ``level`` (a y for left-to-right flow, an x for
+    top-to-bottom), runs straight along it past the nodes in the way, and swings back."""
+    def pt(along: float, across: float) -> QPointF:  # (flow axis, cross axis) -> scene
+        return QPointF(across, along) if vertical else QPointF(along, across)
+
+    (a0, a1), (b0, b1) = ((a.y(), a.x()), (b.y(), b.x())) if vertical else ((a.x(), a.y()), (b.x(), b.y()))
+    r = min(40.0, (b0 - a0) / 4)
+    path = QPainterPath(a)
+    path.cubicTo(pt(a0 + r, a1), pt(a0 + r, level), pt(a0 + 2 * r, level))
+    path.lineTo(pt(b0 - 2 * r, level))
+    path.cubicTo(pt(b0 - r, level), pt(b0 - r, b1), b)
+    return path
+
+
+ROUTE_SAMPLES = 24
+ROUTE_MARGIN = 14.0
+ROUTE_CROWD = 40
+
+
+def blocking_rects(path: QPainterPath, obstacles, ends) -> list[QRectF]:
+    """Node rectangles (other than the wire's own two, ``ends``) that ``path`` crosses.
+    ``obstacles(rect)`` lists the node rectangles meeting ``rect``."""
+    candidates = [r for r in obstacles(path.boundingRect()) if r not in ends]
+    if not candidates or len(candidates) > ROUTE_CROWD:
+        return []  # nothing in the way, or a pile of nodes no detour would clear
+    points = [path.pointAtPercent(i / ROUTE_SAMPLES) for i in range(1, ROUTE_SAMPLES)]
+    return [r for r in candidates if any(r.contains(q) for q in points)]
+
+
+def routed_path(a: QPointF, b: QPointF, vertical: bool, obstacles, ends) -> QPainterPath:
+    """The plain wire, or, when it would pass behind other nodes, a detour above or
+    below them (left of or right of them in a top-to-bottom layout), whichever side is
+    nearer its ends."""
+    path = wire_path(a, b, vertical)
+    a0, b0 = (a.y(), b.y()) if vertical else (a.x(), b.x())
+    if b0 - a0 < 8 * ROUTE_MARGIN:  # a backward or short wire keeps its curve
+        return path
+    hits = blocking_rects(path, obstacles, ends)
+    if not hits:
+        return path
+    a1, b1 = (a.x(), b.x()) if vertical else (a.y(), b.y())
+    best = None
+    for side in (-1, 1):
+        blocked = list(hits)
+        for _ in range(4):
+            if side < 0:
+                level = min((r.left() if vertical else r.top()) for r in blocked) - ROUTE_MARGIN
+            else:
+                level = max((r.right() if vertical else r.bottom()) for r in blocked) + ROUTE_MARGIN
+            candidate = detour_path(a, b, vertical, level)
+            more = [r for r in blocking_rects(candidate, obstacles, ends) if r not in blocked]
+            if not more:
+                cost = abs(level - a1) + abs(level - b1)
+                if best is None or cost < best[0]:
+                    best = (cost, candidate)
+                break
+            blocked += more
+    return best[1] if best is not None else path
+
+
 class EdgeLabel(QGraphicsItem):
     """A wire's shape label. A top-level item above the nodes, so a wire that passes
     behind a node still shows its shape."""
@@ -302,6 +363,7 @@ class EdgeItem(QGraphicsPathItem):
         self.src, self.dst = src, dst
         self.label = ""
         self.problem: str | None = None
+        self._route_key = None
         self.label_item = EdgeLabel(self)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(0)
@@ -311,11 +373,29 @@ class EdgeItem(QGraphicsPathItem):
         self.setVisible(shown)
         self.label_item.setVisible(shown)
 
-    def update_path(self) -> None:
-        path = wire_path(self.src.scene_center(), self.dst.scene_center(), self.src.node_item.vertical)
+    def update_path(self, obstacles=None) -> None:
+        """The wire between its ports; with ``obstacles(rect)`` (from the scene, listing
+        node rectangles) it bends around nodes it would pass behind. While a node is
+        dragged it follows as a plain curve, and is routed again on release."""
+        a, b, vertical = self.src.scene_center(), self.dst.scene_center(), self.src.node_item.vertical
+        if obstacles is None:
+            self._route_key = None
+            path = wire_path(a, b, vertical)
+        else:
+            # Routing samples the curve; skip it when neither the ends nor the nodes near
+            # the wire (plain or routed) moved since the last time.
+            ends = (self.src.node_item.sceneBoundingRect(), self.dst.node_item.sceneBoundingRect())
+            path = wire_path(a, b, vertical)
+            near = obstacles(path.boundingRect().united(self.path().boundingRect()))
+            key = (a.x(), a.y(), b.x(), b.y(), vertical, tuple(r.getRect() for r in near if r not in ends))
+            if key == self._route_key:
+                return
+            self._route_key = key
+            path = routed_path(a, b, vertical, obstacles, ends)
         self.prepareGeometryChange()
         self.setPath(path)
-        self._place_label()
+        if obstacles is None:
+            self._place_label()  # the scene places it, off the nodes, after routing
 
     def _place_label(self, covered=None) -> None:
         """Put the label at the wire's middle; ``covered(rect)`` (from the scene) says

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, Signal
+from PySide6.QtCore import QPointF, QRectF, Signal
 from PySide6.QtWidgets import QGraphicsScene
 
 from studio.core.graph import Edge, Graph, Node
-from studio.ui.canvas.items import EdgeItem, NodeItem
+from studio.ui.canvas.items import ROUTE_CROWD, EdgeItem, NodeItem
 
 
 RED_CODES = {"shape", "cycle", "unconnected_input"}
@@ -67,25 +67,44 @@ class GraphScene(QGraphicsScene):
         return dy > dx
 
     def place_labels(self) -> None:
-        """Keep shape labels off the nodes that long wires pass behind. A grid of node
-        rectangles built once per call keeps this linear in the number of wires."""
+        """Route wires around the nodes they would pass behind, and keep shape labels off
+        nodes and off each other. Grids of node and label rectangles, built once per call,
+        keep this linear in the number of wires."""
         cell = 256.0
-        grid: dict[tuple[int, int], list] = {}
-        for item in self.nodes.values():
-            r = item.sceneBoundingRect()
-            for gx in range(int(r.left() // cell), int(r.right() // cell) + 1):
-                for gy in range(int(r.top() // cell), int(r.bottom() // cell) + 1):
-                    grid.setdefault((gx, gy), []).append(r)
 
-        def covered(rect) -> bool:
+        def cells(rect):
             for gx in range(int(rect.left() // cell), int(rect.right() // cell) + 1):
                 for gy in range(int(rect.top() // cell), int(rect.bottom() // cell) + 1):
-                    if any(r.intersects(rect) for r in grid.get((gx, gy), ())):
-                        return True
-            return False
+                    yield gx, gy
+
+        rects = [item.sceneBoundingRect() for item in self.nodes.values()]
+        grid: dict[tuple[int, int], list[int]] = {}
+        for i, r in enumerate(rects):
+            for c in cells(r):
+                grid.setdefault(c, []).append(i)
+        labels: dict[tuple[int, int], list] = {}  # the labels placed so far
+
+        def obstacles(rect, limit: int = ROUTE_CROWD + 3) -> list:  # + the wire's own two
+            """Up to ``limit`` node rectangles meeting ``rect`` (enough to tell a crowd)."""
+            found: dict[int, None] = {}
+            for c in cells(rect):
+                for i in grid.get(c, ()):
+                    if i not in found and rects[i].intersects(rect):
+                        found[i] = None
+                        if len(found) >= limit:
+                            return [rects[j] for j in found]
+            return [rects[j] for j in found]
+
+        def covered(rect) -> bool:
+            return bool(obstacles(rect, 1)) or any(r.intersects(rect) for c in cells(rect) for r in labels.get(c, ()))
 
         for edge in self.edges.values():
+            edge.update_path(obstacles)
             edge._place_label(covered)
+            rect = QRectF(edge.label_item.rect)
+            if not rect.isEmpty():
+                for c in cells(rect):
+                    labels.setdefault(c, []).append(rect)
 
     def refresh_orientation(self) -> None:
         vertical = self._flows_down()
@@ -95,9 +114,7 @@ class GraphScene(QGraphicsScene):
         self.vertical = vertical
         for item in self.nodes.values():
             item.set_vertical(vertical)
-        for edge in self.edges.values():
-            edge.update_path()
-        self.place_labels()
+        self.place_labels()  # routes every wire for the new port sides
 
     def _slots(self):
         return (("node_added", self._node_added), ("node_removed", self._node_removed),
