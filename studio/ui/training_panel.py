@@ -12,7 +12,7 @@ import threading
 import time
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QStandardItemModel, QUndoCommand
+from PySide6.QtGui import QStandardItemModel, QUndoCommand, QValidator
 from PySide6.QtWidgets import (
     QApplication, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
     QListWidget, QListWidgetItem, QProgressBar, QPushButton, QScrollArea, QSizePolicy, QSpinBox, QSplitter,
@@ -28,6 +28,29 @@ from studio.ui.training_plots import TrainingPlots
 LIVE_TEXT_SECONDS = 0.25
 PROBE_DELAY_MS = 1500
 _LIVE: set = set()  # running threads, kept alive even if their panel is deleted
+
+
+class FloatSpinBox(QDoubleSpinBox):
+    """A float as people write it: 0.003, 1e-05, 0 (not 0.00300000), typed the same way."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setDecimals(12)  # what is kept; the text shows what matters
+        self.setKeyboardTracking(False)  # "1e-5" is set on Enter, not as 1, then 1e-5
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt API)
+        return f"{value:g}"
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802 (Qt API)
+        return float(text)
+
+    def validate(self, text: str, pos: int):
+        try:
+            value = float(text)
+        except ValueError:
+            return QValidator.State.Intermediate, text, pos  # "1e-" on the way to "1e-5"
+        ok = self.minimum() <= value <= self.maximum()
+        return (QValidator.State.Acceptable if ok else QValidator.State.Intermediate), text, pos
 
 
 class SetSetting(QUndoCommand):
@@ -216,11 +239,11 @@ class TrainingPanel(QWidget):
             w.toggled.connect(lambda v, n=p.name: self._set(n, bool(v)))
         elif p.kind == "int":
             w = QSpinBox()
+            w.setKeyboardTracking(False)  # typing 128 sets 128, not 1, 12 and 128
             w.setRange(int(p.min if p.min is not None else -2**31), int(min(p.max or 2**31 - 1, 2**31 - 1)))
             w.valueChanged.connect(lambda v, n=p.name: self._set(n, int(v)))
         elif p.kind == "float":
-            w = QDoubleSpinBox()
-            w.setDecimals(8 if (p.min or 0) < 1e-3 else 4)
+            w = FloatSpinBox()
             w.setRange(p.min if p.min is not None else -1e9, p.max if p.max is not None else 1e9)
             w.setSingleStep(0.001 if p.name == "learning_rate" else 0.05)
             w.valueChanged.connect(lambda v, n=p.name: self._set(n, float(v)))

@@ -109,3 +109,25 @@ def test_settings_form_edits_the_project(trained_window):
     stack.undo()
     assert window.document.project.training["optimizer"] != "sgd"
     assert panel.editors["optimizer"].currentText() == window.document.project.training["optimizer"]
+
+
+def test_float_settings_read_and_type_as_people_write_them(trained_window, qtbot):
+    from PySide6.QtCore import Qt
+
+    window, panel = trained_window
+    decay = panel.editors["weight_decay"]
+    assert decay.text() == "0"  # not 0.00000000
+    stack = window.document.undo_stack
+    before = stack.count()
+    decay.lineEdit().selectAll()
+    qtbot.keyClicks(decay.lineEdit(), "1e-5")
+    assert window.document.project.training["weight_decay"] == 0  # nothing set while typing
+    qtbot.keyClick(decay.lineEdit(), Qt.Key.Key_Return)
+    assert window.document.project.training["weight_decay"] == pytest.approx(1e-5)
+    assert stack.count() == before + 1
+    assert decay.text() == "1e-05"
+    assert panel.editors["learning_rate"].text() == f"{window.document.project.training['learning_rate']:g}"
+    decay.lineEdit().selectAll()
+    qtbot.keyClicks(decay.lineEdit(), "7")  # above the setting's maximum of 1: refused
+    qtbot.keyClick(decay.lineEdit(), Qt.Key.Key_Return)
+    assert window.document.project.training["weight_decay"] == pytest.approx(1e-5)
