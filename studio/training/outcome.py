@@ -74,7 +74,7 @@ class _NonFinite(Exception):
 
 def describe_error(exc: BaseException, trainer=None) -> str:
     """A one-line message naming the node a layer failed in, and the epoch and batch."""
-    if isinstance(exc, TrainingError):
+    if isinstance(exc, StudioError):  # already a message for people (a bad checkpoint, ...)
         return str(exc)
     where = ""
     pos = getattr(trainer, "_position", None)
@@ -85,7 +85,10 @@ def describe_error(exc: BaseException, trainer=None) -> str:
         hint = f" (now {bs}; try {max(1, bs // 2)})" if bs else ""
         with contextlib.suppress(Exception):
             torch.cuda.empty_cache()
-        return f"out of device memory{where}: use a smaller batch size{hint} or turn on mixed precision"
+        oom = getattr(torch.cuda, "OutOfMemoryError", ())
+        if isinstance(exc, oom) or getattr(getattr(trainer, "device", None), "type", "cpu") == "cuda":
+            return f"out of device memory{where}: use a smaller batch size{hint} or turn on mixed precision"
+        return f"out of memory{where}: use a smaller batch size{hint}"
     node = _failing_node(exc, trainer)
     what = f"{type(exc).__name__}: {exc}".strip()
     if node:
@@ -95,7 +98,9 @@ def describe_error(exc: BaseException, trainer=None) -> str:
 
 def _is_oom(exc: BaseException) -> bool:
     oom = getattr(torch.cuda, "OutOfMemoryError", None)
-    return (oom is not None and isinstance(exc, oom)) or "out of memory" in str(exc).lower()
+    text = str(exc).lower()
+    return ((oom is not None and isinstance(exc, oom)) or isinstance(exc, MemoryError)
+            or "out of memory" in text or "can't allocate memory" in text)
 
 
 def _failing_node(exc: BaseException, trainer) -> str | None:

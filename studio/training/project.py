@@ -21,17 +21,25 @@ def prepare(project, *, data=None, epochs=None, batch_size=None, device="cpu", r
     from studio.training import distributed
     from studio.training.devices import resolve_device
 
+    notes: list[str] = []
+    overrides = dict(settings or {})
+    if epochs is not None:
+        overrides["epochs"] = int(epochs)
+    if batch_size is not None:
+        overrides["batch_size"] = int(batch_size)
+    resume_state = None
     if resume is not None:
         folder = RunFolder(resume)
-        saved = folder.read_info().get("settings", {})
-        s = validate_training({**saved, **(settings or {})})
+        info = folder.read_info()
+        saved = info.get("settings", {})
+        _check_resume_overrides(folder, saved, overrides)
+        s = validate_training({**saved, **overrides})
+        project, note = _run_project(folder, info, project)
+        notes += [note] if note else []
         run_dir = folder.path
+        resume_state = folder.load_checkpoint("last")  # a bad file is named before anything starts
     else:
-        s = validate_training({**project.training, **(settings or {})})
-    if epochs is not None:
-        s["epochs"] = int(epochs)
-    if batch_size is not None:
-        s["batch_size"] = int(batch_size)
+        s = validate_training({**project.training, **overrides})
     s["device"] = str(device)
     torch_device = resolve_device(device)
     dist_info = distributed.from_env()
@@ -60,8 +68,48 @@ def prepare(project, *, data=None, epochs=None, batch_size=None, device="cpu", r
     info = {"project": project.to_dict(), "project_file": str(project.path) if project.path else None,
             "dataset": data.info.name if getattr(data, "info", None) else None,
             "world_size": dist_info.world if dist_info else 1}
-    return Trainer(model, data, s, device=torch_device, run_dir=run_dir if write_files else None,
-                   callbacks=callbacks, max_batches=max_batches, control=control, run_info=info, dist=dist_info)
+    trainer = Trainer(model, data, s, device=torch_device, run_dir=run_dir if write_files else None,
+                      callbacks=callbacks, max_batches=max_batches, control=control, run_info=info, dist=dist_info,
+                      resume_state=resume_state)
+    trainer.notes = notes
+    return trainer
+
+
+# Schedules whose every step depends on the run's planned length.
+LENGTH_BOUND = ("cosine", "onecycle")
+
+
+def _check_resume_overrides(folder: RunFolder, saved: dict, overrides: dict) -> None:
+    """A resumed run continues exactly, so only what keeps it exact may change."""
+    where = f"{folder.path}"
+    if "batch_size" in overrides and overrides["batch_size"] != saved.get("batch_size"):
+        raise StudioError(f"{where}: a run resumes with its own batch size ({saved.get('batch_size')}); "
+                          f"start a new run for batch size {overrides['batch_size']}")
+    schedule = saved.get("schedule", "none")
+    if "epochs" in overrides and overrides["epochs"] != saved.get("epochs") and schedule in LENGTH_BOUND:
+        raise StudioError(f"{where}: this run's {schedule} schedule was planned for {saved.get('epochs')} epochs, "
+                          f"so it cannot be extended to {overrides['epochs']}; start a new run (or use a step, "
+                          f"plateau or no schedule to extend runs)")
+
+
+def _run_project(folder: RunFolder, info: dict, project):
+    """The project as it was when the run started (saved in run.json): a resumed run trains
+    exactly that graph and data, whatever the project file holds now."""
+    from studio.core.project import from_dict
+
+    snapshot = info.get("project")
+    if not isinstance(snapshot, dict):
+        return project, None
+    saved = from_dict(snapshot, name=str(folder.info_path), registry=project.graph.registry)
+    saved.path, saved.origin = project.path, project.origin  # data paths and runs stay where they were
+    now = project.to_dict()
+    changed = (["graph"] if any(snapshot.get(k) != now.get(k) for k in ("nodes", "edges")) else []) + (
+        ["data"] if snapshot.get("data") != now.get("data") else [])
+    note = None
+    if changed:
+        note = (f"the project's {' and '.join(changed)} changed since this run started; it resumes with "
+                f"the run's own copy (in {folder.info_path})")
+    return saved, note
 
 
 def train_project(project, *, data=None, epochs=None, batch_size=None, device="cpu", run_dir=None, callbacks=(),

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 
+from studio.core import jsontext
 from studio.core.atomic import atomic_path, atomic_write_bytes, atomic_write_text
 from studio.core.errors import StudioError
 
@@ -101,7 +102,7 @@ class RunFolder:
             raise RunError(f"{self.info_path}: cannot be read: {exc}") from None
 
     def write_info(self, info: dict[str, Any]) -> None:
-        atomic_write_text(self.info_path, json.dumps(info, indent=2, default=_json_default) + "\n", durable=False)
+        atomic_write_text(self.info_path, jsontext.dumps(info, indent=2) + "\n", durable=False)
 
     def update_info(self, **changes: Any) -> None:
         info = self.read_info() if self.info_path.exists() else {}
@@ -109,7 +110,7 @@ class RunFolder:
         self.write_info(info)
 
     def write_history(self, history: list[dict]) -> None:
-        atomic_write_text(self.metrics_path, "".join(json.dumps(r, default=_json_default) + "\n" for r in history),
+        atomic_write_text(self.metrics_path, "".join(jsontext.dumps(r) + "\n" for r in history),
                           durable=False)
 
     def read_history(self) -> list[dict]:
@@ -151,7 +152,7 @@ class RunFolder:
     def append_history(self, record: dict) -> None:
         """One line per epoch; a crash can only cut the last line, which readers skip."""
         with open(self.metrics_path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(record, default=_json_default) + "\n")
+            f.write(jsontext.dumps(record) + "\n")
 
     def link_checkpoint(self, src: str, dst: str) -> Path:
         """Make ``dst`` the same file as ``src`` (a hard link, else a copy), atomically."""
@@ -223,14 +224,6 @@ class BackgroundWriter:
     def close(self) -> None:
         self._queue.put(None)
         self._thread.join()
-
-
-def _json_default(value):
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, float):
-        return None
-    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 @dataclass

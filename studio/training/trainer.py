@@ -28,7 +28,7 @@ __all__ = ["Control", "RunResult", "Trainer", "TrainingError", "describe_error"]
 class Trainer:
     def __init__(self, model, split, settings: dict, *, device="cpu", run_dir=None, callbacks=(),
                  max_batches: int | None = None, control: Control | None = None, run_info: dict | None = None,
-                 dist=None) -> None:
+                 dist=None, resume_state: dict | None = None) -> None:
         self.model = model
         self.split = split
         self.settings = dict(settings)
@@ -43,6 +43,9 @@ class Trainer:
         self.epoch = 0
         self.history: list[dict] = []
         self.hooks = bound_hooks(self.callbacks)
+        self.resume_state = resume_state  # a checkpoint read before fit (prepare does), or None
+        self.paused_seconds = 0.0  # within the current epoch: not training time
+        self._began = False  # whether the run folder has been written to
 
     # ---- control ----------------------------------------------------------------------
     def request_stop(self) -> None:
@@ -149,7 +152,9 @@ class Trainer:
         try:
             self._setup()
             if resume:
-                start_batch, partial = self._restore(self.run.load_checkpoint("last", self.device))
+                state = self.resume_state if self.resume_state is not None else self.run.load_checkpoint("last")
+                self.resume_state = None
+                start_batch, partial = self._restore(state)
             self._begin_files(resume)
             self._call("on_fit_start")
             self._call("on_train_start")
@@ -184,6 +189,7 @@ class Trainer:
         epoch, s = self.epoch, self.settings
         self._call("on_train_epoch_start", epoch)
         t0 = time.perf_counter()
+        self.paused_seconds = 0.0
         loss_sum, count, spent = partial
         self.model.train()
         for m in self._frozen_norms:
@@ -201,7 +207,11 @@ class Trainer:
         self._position = (epoch, start)
         for batch in self.train_batches.epoch(order, start, self.max_batches):
             if control.paused:
+                t_wait = time.perf_counter()
                 control.wait_while_paused()
+                waited = time.perf_counter() - t_wait
+                t0 += waited  # a pause is not training time: samples/s and seconds leave it out
+                self.paused_seconds += waited
             if control.stopping:
                 return b, (loss_sum, count, spent + time.perf_counter() - t0)
             for fn in hook_start:
@@ -272,6 +282,12 @@ class Trainer:
         t_val = time.perf_counter()
         val_loss, metrics = self._validate()
         seconds += time.perf_counter() - t_val
+        # The epoch's last step can break the weights after its loss was checked: never
+        # save such weights as the last good checkpoint.
+        if val_loss is not None and not math.isfinite(val_loss):
+            raise _NonFinite(f"the validation loss became {val_loss} after epoch {self.epoch + 1}")
+        if val_loss is None and not all(bool(torch.isfinite(p).all()) for p in self.model.parameters()):
+            raise _NonFinite(f"the weights became non-finite in epoch {self.epoch + 1}")
         record = {
             "epoch": self.epoch + 1,
             "train_loss": train_loss,
@@ -362,10 +378,13 @@ class Trainer:
         if record is not None:
             self.writer.submit(self.run.append_history, record)
         self.writer.submit(self.run.write_checkpoint, kind, blob)
-        self._call("on_checkpoint", self.run.checkpoint_path(kind), kind)
         if also_best:
             self.writer.submit(self.run.link_checkpoint, kind, "best")
-            self._call("on_checkpoint", self.run.checkpoint_path("best"), "best")
+        if self.hooks["on_checkpoint"]:  # the hook sees the files written; without one, nothing waits
+            self.writer.flush()
+            self._call("on_checkpoint", self.run.checkpoint_path(kind), kind)
+            if also_best:
+                self._call("on_checkpoint", self.run.checkpoint_path("best"), "best")
 
     def _restore(self, state: dict):
         try:
@@ -396,6 +415,7 @@ class Trainer:
             submit(self.run.update_info, **{"status": "running", "message": "",
                                             "resumed": time.strftime("%Y-%m-%dT%H:%M:%S")})
             submit(self.run.write_history, list(self.history))
+            self._began = True
             return
         info = {"status": "running", "message": "", "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
                 "device": str(self.device), "settings": self.settings,
@@ -403,6 +423,7 @@ class Trainer:
         self.run.path.mkdir(parents=True, exist_ok=True)
         submit(self.run.write_info, info)
         submit(self.run.metrics_path.write_text, "")
+        self._began = True
 
     def _end_files(self, result: RunResult) -> None:
         if not self.writes_files:
@@ -428,7 +449,9 @@ class Trainer:
                     if self.writes_files and self.epoch > 0 else "")
             message = f"{exc}{kept}. Try a lower learning rate or gradient clipping."
         result = self._result(reason, message)
-        if self.writes_files:
+        # A run that failed before it began (a resume whose checkpoint does not load, a
+        # graph with nothing to train) leaves its folder, or a finished run's, as it was.
+        if self.writes_files and self._began:
             with contextlib.suppress(Exception):
                 self.writer.flush()  # the last good checkpoint is whole on disk
             with contextlib.suppress(Exception):

@@ -73,3 +73,44 @@ def test_device_out_of_memory_suggests_a_smaller_batch(mlp_project, data):
     with pytest.raises(TrainingError, match=r"out of device memory in epoch 1, batch 3: use a smaller batch "
                                             r"size \(now 32; try 16\)"):
         train_project(mlp_project, data=data, epochs=1, callbacks=[OutOfMemory()])
+
+
+def test_running_out_of_main_memory_suggests_a_smaller_batch_without_cuda_advice(mlp_project, data):
+    class OutOfMemory(TrainingCallback):
+        def on_train_batch_start(self, trainer, batch):
+            raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory")
+
+    with pytest.raises(TrainingError, match=r"^out of memory in epoch 1, batch 1: use a smaller batch size "
+                                            r"\(now 32; try 16\)$"):
+        train_project(mlp_project, data=data, epochs=1, callbacks=[OutOfMemory()])
+
+
+class BreakWeightsAfterLastBatch(TrainingCallback):
+    """The epoch's last step leaves the weights infinite after its loss was checked."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, trainer, batch, loss, size):
+        if trainer.epoch == self.epoch and batch == trainer.train_batches.num_batches - 1:
+            with torch.no_grad():
+                trainer.model.layers["fc2"].weight.mul_(float("inf"))
+
+
+def test_weights_broken_by_an_epochs_last_step_are_never_saved_as_good(mlp_project, data):
+    with pytest.raises(TrainingError, match=r"validation loss became nan after epoch 2") as info:
+        train_project(mlp_project, data=data, epochs=3, callbacks=[BreakWeightsAfterLastBatch(1)])
+    run = info.value.result.run_dir
+    assert "last good checkpoint (epoch 1)" in str(info.value)
+    last = torch.load(run / "checkpoints/last.ckpt", weights_only=True)
+    assert last["epoch"] == 1
+    assert all(torch.isfinite(v).all() for v in last["model"].values() if v.is_floating_point())
+    for line in (run / "metrics.jsonl").read_text().splitlines():  # strict JSON: no NaN
+        json.loads(line, parse_constant=lambda c: pytest.fail(f"{c} in metrics.jsonl"))
+
+
+def test_without_validation_broken_weights_are_caught_too(mlp_project, data):
+    mlp_project.training["val_split"] = 0.0
+    data.val = None
+    with pytest.raises(TrainingError, match=r"weights became non-finite in epoch 1"):
+        train_project(mlp_project, data=data, epochs=2, callbacks=[BreakWeightsAfterLastBatch(0)])

@@ -105,3 +105,60 @@ def test_corrupt_checkpoint_is_named(mlp_project, data):
     (run / "checkpoints/last.ckpt").write_bytes(b"not a checkpoint")
     with pytest.raises(Exception, match="last.ckpt"):
         train_project(mlp_project, data=data, resume=run, epochs=2)
+
+
+def test_a_failed_resume_leaves_the_finished_run_as_it_was(mlp_project, data):
+    run = train_project(mlp_project, data=data, epochs=1).run_dir
+    before = (run / "run.json").read_text()
+    (run / "checkpoints/last.ckpt").write_bytes(b"not a checkpoint")
+    with pytest.raises(Exception, match="last.ckpt"):
+        train_project(mlp_project, data=data, resume=run, epochs=2)
+    assert (run / "run.json").read_text() == before  # still "completed", 1 epoch
+
+
+@pytest.mark.parametrize("schedule", ["cosine", "onecycle"])
+def test_a_schedule_planned_for_the_runs_length_cannot_be_extended(mlp_project, data, schedule):
+    mlp_project.training["schedule"] = schedule
+    run = train_project(mlp_project, data=data, epochs=2).run_dir
+    with pytest.raises(Exception, match=f"{schedule} schedule was planned for 2 epochs"):
+        train_project(mlp_project, data=data, resume=run, epochs=3)
+    with pytest.raises(Exception, match="resumes with its own batch size"):
+        train_project(mlp_project, data=data, resume=run, batch_size=16)
+
+
+def test_resume_trains_the_graph_saved_with_the_run(mlp_project, data):
+    full = train_project(mlp_project, data=data, epochs=3)
+    stopped = train_project(mlp_project, data=data, epochs=3, callbacks=[StopAt(1, 2)])
+    mlp_project.graph.set_params("drop", {"p": 0.7})  # edited after the run started
+    resumed = train_project(mlp_project, data=data, resume=stopped.run_dir)
+    assert same_weights(full.model, resumed.model)
+    info = json.loads((stopped.run_dir / "run.json").read_text())
+    assert info["project"]["nodes"][4]["params"]["p"] == 0.2
+
+
+def test_paused_time_is_not_training_time(mlp_project, data):
+    control = Control()
+
+    class PauseOnce(TrainingCallback):
+        def on_train_batch_end(self, trainer, batch, loss, size):
+            if trainer.epoch == 0 and batch == 1:
+                trainer.pause()
+                threading.Timer(0.6, control.resume).start()
+
+    result = train_project(mlp_project, data=data, epochs=1, callbacks=[PauseOnce()], control=control)
+    record = result.history[0]
+    assert record["seconds"] < 0.5  # the 0.6 s pause is left out
+    assert record["samples_per_s"] > record["samples"] / 0.5
+
+
+def test_on_checkpoint_sees_the_file_written(mlp_project, data):
+    seen = []
+
+    class Look(TrainingCallback):
+        def on_checkpoint(self, trainer, path, kind):
+            seen.append((kind, torch.load(path, weights_only=True)["epoch"]))
+
+    train_project(mlp_project, data=data, epochs=2, callbacks=[Look()])
+    assert [k for k, _ in seen if k == "last"] == ["last", "last"]
+    assert [e for k, e in seen if k == "last"] == [1, 2]
+    assert all(e in (1, 2) for k, e in seen if k == "best")
