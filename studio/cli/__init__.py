@@ -57,6 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader of the output went away (| head): not an error
+        from studio.cli._output import stdout_gone
+
+        stdout_gone()
+        return 0
 
 
 def _open_editor(argv: list[str]) -> int:

@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
-import json
+import os
 import sys
 from typing import Any
 
+from studio.core import jsontext
+
 
 def emit_json(obj: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(obj, separators=(",", ":"), ensure_ascii=False) + "\n")
-    sys.stdout.flush()
+    """One object per line, strict JSON (a NaN is null)."""
+    say(jsontext.dumps(obj, separators=(",", ":"), ensure_ascii=False))
+
+
+def say(line: str) -> None:
+    """A line on stdout, flushed. When the reader goes away (``| head``) the rest is
+    dropped and the work (a training run) goes on."""
+    try:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        stdout_gone()
+
+
+def stdout_gone() -> None:
+    """Point stdout at the null device, so later writes and the flush at exit succeed."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def error(message: str) -> None:

@@ -7,7 +7,7 @@ import signal
 import sys
 import time
 
-from studio.cli._output import emit_json, error
+from studio.cli._output import emit_json, error, say
 from studio.core.errors import StudioError
 
 NAME = "train"
@@ -41,7 +41,7 @@ class _Printer:
     def on_train_start(self, trainer) -> None:
         if trainer.rank == 0 and not self.as_json:
             where = trainer.run.path if trainer.run else "(not saved)"
-            print(f"training on {trainer.device} for {trainer.settings['epochs']} epoch(s); run: {where}", flush=True)
+            say(f"training on {trainer.device} for {trainer.settings['epochs']} epoch(s); run: {where}")
 
     def on_train_epoch_end(self, trainer, record: dict) -> None:
         if trainer.rank != 0:
@@ -52,12 +52,12 @@ class _Printer:
             return
         val = f"  val {record['val_loss']:.4f}" if record["val_loss"] is not None else ""
         metrics = "".join(f"  {k} {v:.4f}" for k, v in record["metrics"].items() if v is not None)
-        print(f"epoch {record['epoch']}/{trainer.settings['epochs']}  loss {record['train_loss']:.4f}{val}{metrics}"
-              f"  {record['samples_per_s'] or 0:.0f} samples/s  {record['seconds']:.1f} s  lr {record['lr']:.3g}",
-              flush=True)
+        say(f"epoch {record['epoch']}/{trainer.settings['epochs']}  loss {record['train_loss']:.4f}{val}{metrics}"
+            f"  {record['samples_per_s'] or 0:.0f} samples/s  {record['seconds']:.1f} s  lr {record['lr']:.3g}")
 
 
 def run(args: argparse.Namespace) -> int:
+    from studio.core.errors import BadParameter
     from studio.core.project import load
     from studio.data.base import DataError
     from studio.training import Control, TrainingError, prepare
@@ -84,10 +84,14 @@ def run(args: argparse.Namespace) -> int:
         trainer = prepare(project, epochs=args.epochs, batch_size=args.batch_size, device=device,
                           run_dir=args.out, resume=args.resume, control=control,
                           callbacks=[_Printer(args.json)])
-    except (DeviceError, DataError) as exc:  # no such device; data missing or unreadable
+    except (DeviceError, DataError, BadParameter) as exc:  # no such device; unreadable data; bad value
         return fail(2, str(exc))
     except StudioError as exc:
         return fail(2 if args.resume else 1, str(exc))
+    for note in getattr(trainer, "notes", ()):
+        say({"type": "note", "message": note})
+        if rank == 0:
+            error(f"note: {note}")
     previous = _stop_on_interrupt(control)
     try:
         result = trainer.fit(resume=args.resume is not None)
@@ -135,6 +139,6 @@ def _summary(args, result, seconds: float) -> None:
     if args.json:
         emit_json(summary)
     else:
-        print(f"{result.stopped_reason}: {len(result.history)} epoch(s) in {seconds:.1f} s"
-              + (f"; {result.message}" if result.message and result.stopped_reason != "error" else "")
-              + (f"\nrun: {run}" if run else ""))
+        say(f"{result.stopped_reason}: {len(result.history)} epoch(s) in {seconds:.1f} s"
+            + (f"; {result.message}" if result.message and result.stopped_reason != "error" else "")
+            + (f"\nrun: {run}" if run else ""))

@@ -109,3 +109,57 @@ def test_devices_lists_cpu_and_absent_devices(capsys):
     assert lines[-1]["type"] == "summary" and "cpu" in lines[-1]["available"]
     assert main(["devices"]) == 0
     assert "cpu" in capsys.readouterr().out
+
+
+def test_an_out_of_range_batch_size_is_refused_before_training(project_file, tmp_path, capsys):
+    assert main(["train", str(project_file), "--batch-size", "100000000000", "--out", str(tmp_path / "r")]) == 2
+    assert "batch_size" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+
+
+def test_resume_refuses_what_would_not_be_exact_and_names_a_corrupt_checkpoint(project_file, tmp_path, capsys):
+    run = tmp_path / "run"
+    project = load(project_file)
+    project.training["schedule"] = "cosine"
+    project.save(project_file)
+    assert main(["train", str(project_file), "--epochs", "1", "--out", str(run)]) == 0
+    capsys.readouterr()
+    assert main(["train", str(project_file), "--epochs", "2", "--resume", str(run), "--json"]) == 2
+    err = json_lines(capsys.readouterr().out)[-1]
+    assert err["type"] == "error" and "cosine schedule was planned for 1 epochs" in err["message"]
+    (run / "checkpoints/last.ckpt").write_bytes(b"\x00garbage")
+    assert main(["train", str(project_file), "--resume", str(run)]) == 2
+    assert "last.ckpt: not a readable checkpoint" in capsys.readouterr().err
+    assert json.loads((run / "run.json").read_text())["status"] == "completed"
+
+
+def test_resume_says_when_the_project_changed_since_the_run(project_file, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train", str(project_file), "--epochs", "1", "--out", str(run)]) == 0
+    project = load(project_file)
+    project.graph.set_params("dropout", {"p": 0.5})
+    project.save(project_file)
+    capsys.readouterr()
+    assert main(["train", str(project_file), "--epochs", "2", "--resume", str(run), "--json"]) == 0
+    lines = json_lines(capsys.readouterr().out)
+    assert lines[0]["type"] == "note" and "graph changed since this run started" in lines[0]["message"]
+    assert [x["type"] for x in lines[1:]] == ["epoch", "summary"]
+
+
+def test_output_piped_into_head_ends_quietly_and_the_run_completes(project_file, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    run = tmp_path / "run"
+    script = (f"import sys; from studio.cli import main; "
+              f"sys.exit(main(['train', {str(project_file)!r}, '--epochs', '3', '--out', {str(run)!r}, '--json']))")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    first = proc.stdout.readline()
+    proc.stdout.close()  # what `| head -1` does
+    err = proc.stderr.read().decode()
+    assert proc.wait(120) == 0, err
+    assert json.loads(first)["type"] == "epoch"
+    assert "Traceback" not in err
+    assert json.loads((run / "run.json").read_text())["status"] == "completed"
