@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QStandardItemModel, QUndoCommand, QValidator
@@ -22,10 +23,12 @@ from PySide6.QtWidgets import (
 from studio.core.project import from_dict
 from studio.core.settings import TRAINING_PARAMS
 from studio.training.devices import list_devices
-from studio.training.runs import list_runs, runs_dir_for
+from studio.training.runs import RunFolder, list_runs, runs_dir_for
 from studio.ui.training_plots import TrainingPlots
 
 LIVE_TEXT_SECONDS = 0.25
+RUN_STATUS_ROLE = Qt.ItemDataRole.UserRole + 1
+RESUMABLE = ("stopped", "error", "running")  # a NaN would come back at the same step
 PROBE_DELAY_MS = 1500
 _LIVE: set = set()  # running threads, kept alive even if their panel is deleted
 
@@ -118,6 +121,8 @@ class TrainingPanel(QWidget):
     def _build(self) -> None:
         self.device = QComboBox()
         self._fill_devices()
+        # A choice by hand is a setting like the others: saved with the project, undoable.
+        self.device.activated.connect(lambda i: self._set("device", self.device.itemData(i) or "auto"))
         self.form = QFormLayout()
         self.form.addRow("Device", self.device)
         self.editors: dict[str, QWidget] = {}
@@ -171,6 +176,12 @@ class TrainingPanel(QWidget):
         runs_layout.setContentsMargins(0, 0, 0, 0)
         runs_layout.addWidget(self.log_scale)
         runs_layout.addWidget(self.runs)
+        self.continue_button = QPushButton("Continue the selected run")
+        self.continue_button.setToolTip("Resume a stopped or interrupted run from its last checkpoint, "
+                                        "with the graph and settings it started with")
+        self.continue_button.clicked.connect(lambda _c=False: self.continue_selected())
+        self.runs.currentItemChanged.connect(lambda *_: self._update_continue())
+        runs_layout.addWidget(self.continue_button)
         self.tabs = QTabWidget()
         self.tabs.addTab(scroll, "Settings")
         self.tabs.addTab(runs_page, "Runs")
@@ -288,15 +299,19 @@ class TrainingPanel(QWidget):
     def running(self) -> bool:
         return self.worker is not None
 
-    def start(self, data=None, max_batches=None) -> None:
+    def start(self, data=None, max_batches=None, resume: str | None = None) -> None:
+        """Train the project as it is now; with ``resume`` (a run folder), continue that
+        run from its last checkpoint, with the graph and settings it was started with."""
         if self.running:
             return
         project = self.document.project
         snapshot = from_dict(project.to_dict(), project.name, project.graph.registry)
         snapshot.path, snapshot.origin = project.path, project.origin
         device = self.device.currentData() or "auto"
-        project.training["device"] = device
         self.plots.reset()
+        if resume is not None:
+            for record in RunFolder(resume).read_history():  # the epochs it has done so far
+                self.plots.add_epoch(record)
         self.graph_changed = False
         self.changed_label.hide()
         self.progress.setValue(0)
@@ -305,7 +320,7 @@ class TrainingPanel(QWidget):
         self.status.setText("Preparing: compiling the graph and loading the data…")
         from studio.ui.workers import TrainingWorker, start_worker  # torch comes with them
 
-        self.worker = TrainingWorker(snapshot, data=data, device=device, max_batches=max_batches)
+        self.worker = TrainingWorker(snapshot, data=data, device=device, max_batches=max_batches, resume=resume)
         self.worker.started.connect(self._on_started)
         self.worker.batchLosses.connect(self.plots.add_batches)
         self.worker.progress.connect(self._on_progress)
@@ -341,8 +356,25 @@ class TrainingPanel(QWidget):
             self.pause_button.setText("Resume")
             self.status.setText("Paused")
 
+    def _resumable(self, item) -> bool:
+        if item is None:
+            return False
+        status = item.data(RUN_STATUS_ROLE)
+        # "running": the app or machine stopped before the run could say how it ended.
+        return status in RESUMABLE and (Path(item.data(Qt.ItemDataRole.UserRole)) / "checkpoints/last.ckpt").exists()
+
+    def _update_continue(self) -> None:
+        self.continue_button.setEnabled(not self.running and self._resumable(self.runs.currentItem()))
+
+    def continue_selected(self) -> None:
+        item = self.runs.currentItem()
+        if not self.running and self._resumable(item):
+            self.start(resume=item.data(Qt.ItemDataRole.UserRole))
+
     def _set_running(self, running: bool) -> None:
         self.train_button.setEnabled(not running)
+        if hasattr(self, "continue_button"):
+            self._update_continue()
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
         self.pause_button.setText("Pause")
@@ -401,11 +433,13 @@ class TrainingPanel(QWidget):
             best = f", best val {run.best_val_loss:.4g}" if run.best_val_loss is not None else ""
             item = QListWidgetItem(f"{run.name}  ({run.status}, {run.epochs_done} epochs{best})")
             item.setData(Qt.ItemDataRole.UserRole, str(run.path))
+            item.setData(RUN_STATUS_ROLE, run.status)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if str(run.path) in ticked else Qt.CheckState.Unchecked)
             item.setToolTip(run.message or str(run.path))
             self.runs.addItem(item)
         self.runs.blockSignals(False)
+        self._update_continue()
         self._overlay_runs()
 
     def _overlay_runs(self) -> None:

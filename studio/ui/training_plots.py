@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 
-REDRAW_MS = 33
+REDRAW_MS = 34  # at most 30 redraws a second
 SMOOTH = 0.9  # weight of the past in the smoothed batch loss
 PAST_COLOURS = ("#8a8a8a", "#a0785a", "#6a8fa0", "#8f6aa0", "#6aa07a")
 

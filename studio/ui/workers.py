@@ -51,7 +51,7 @@ class _Relay(TrainingCallback):
         if self.pending:
             self.worker.batchLosses.emit(self.pending)
             self.pending = []
-        elapsed = time.perf_counter() - self.epoch_start
+        elapsed = time.perf_counter() - self.epoch_start - trainer.paused_seconds  # a pause is not training
         rate = self.samples / elapsed if elapsed > 0 else 0.0
         epochs = trainer.settings["epochs"]
         done = trainer.epoch + batch / self.batches

@@ -110,6 +110,14 @@ def test_settings_form_edits_the_project(trained_window):
     assert window.document.project.training["optimizer"] != "sgd"
     assert panel.editors["optimizer"].currentText() == window.document.project.training["optimizer"]
 
+    # Choosing a device is a setting too: saved with the project, undone with Ctrl+Z.
+    before = window.document.project.training["device"]
+    panel.device.activated.emit(panel.device.findData("cpu"))
+    assert window.document.project.training["device"] == "cpu" != before
+    stack.undo()
+    assert window.document.project.training["device"] == before
+    assert panel.device.currentData() == before
+
 
 def test_float_settings_read_and_type_as_people_write_them(trained_window, qtbot):
     from PySide6.QtCore import Qt
@@ -131,3 +139,27 @@ def test_float_settings_read_and_type_as_people_write_them(trained_window, qtbot
     qtbot.keyClicks(decay.lineEdit(), "7")  # above the setting's maximum of 1: refused
     qtbot.keyClick(decay.lineEdit(), Qt.Key.Key_Return)
     assert window.document.project.training["weight_decay"] == pytest.approx(1e-5)
+
+
+def test_a_stopped_run_continues_from_the_runs_list(trained_window, qtbot):
+    window, panel = trained_window
+    window.document.project.training.update(epochs=4, batch_size=128)
+    panel.train_button.click()
+    qtbot.waitUntil(lambda: panel.point_counts()["val"] >= 1, timeout=30_000)
+    with qtbot.waitSignal(panel.runFinished, timeout=20_000) as stopped:
+        panel.stop_button.click()
+    done = len(stopped.args[0]["history"])
+    assert 1 <= done < 4
+    item = panel.runs.item(0)
+    assert "stopped" in item.text()
+    assert not panel.continue_button.isEnabled()  # nothing selected yet
+    panel.runs.setCurrentItem(item)
+    assert panel.continue_button.isEnabled()
+    with qtbot.waitSignal(panel.runFinished, timeout=60_000) as finished:
+        panel.continue_button.click()
+        assert panel.running and not panel.continue_button.isEnabled()
+        assert panel.plots.series["val"].n == done  # the epochs done before are on the curves at once
+    outcome = finished.args[0]
+    assert outcome["status"] == "completed" and [r["epoch"] for r in outcome["history"]] == [1, 2, 3, 4]
+    assert panel.runs.count() == 1 and "completed" in panel.runs.item(0).text()  # the same run, finished
+    qtbot.waitUntil(lambda: panel.point_counts()["val"] == 4, timeout=5_000)  # drawn by the next redraw
