@@ -24,7 +24,7 @@ from studio.core.project import from_dict
 from studio.core.settings import TRAINING_PARAMS
 from studio.training.devices import list_devices
 from studio.training.runs import RunFolder, list_runs, runs_dir_for
-from studio.ui.training_plots import TrainingPlots
+from studio.ui.training_plots import TrainingPlots, short_run_name
 
 LIVE_TEXT_SECONDS = 0.25
 RUN_STATUS_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -430,13 +430,14 @@ class TrainingPanel(QWidget):
         self.runs.blockSignals(True)
         self.runs.clear()
         for run in reversed(list_runs(runs_dir_for(self.document.project))):
-            best = f", best val {run.best_val_loss:.4g}" if run.best_val_loss is not None else ""
-            item = QListWidgetItem(f"{run.name}  ({run.status}, {run.epochs_done} epochs{best})")
+            best = f" · best val {run.best_val_loss:.4g}" if run.best_val_loss is not None else ""
+            # Time first, as in the curves' legend; the folder name is in the tooltip.
+            item = QListWidgetItem(f"{short_run_name(run.name)} · {run.status} · {run.epochs_done} epochs{best}")
             item.setData(Qt.ItemDataRole.UserRole, str(run.path))
             item.setData(RUN_STATUS_ROLE, run.status)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if str(run.path) in ticked else Qt.CheckState.Unchecked)
-            item.setToolTip(run.message or str(run.path))
+            item.setToolTip(f"{run.path}" + (f"\n{run.message}" if run.message else ""))
             self.runs.addItem(item)
         self.runs.blockSignals(False)
         self._update_continue()

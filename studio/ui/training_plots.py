@@ -64,7 +64,7 @@ def _pen(colour, style=Qt.PenStyle.SolidLine):
     return pg.mkPen(colour, width=1, style=style)
 
 
-def _short(run_name: str) -> str:
+def short_run_name(run_name: str) -> str:
     """``20261122-063032-cnn-digits`` -> ``06:30:32``: the legend has little room."""
     parts = run_name.split("-")
     if len(parts) > 1 and len(parts[1]) == 6 and parts[1].isdigit():
@@ -158,7 +158,7 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
             epochs = [r["epoch"] for r in history]
             ys = [math.nan if r.get(key) is None else r[key] for r in history]
             curve = pg.PlotDataItem(epochs, ys, pen=_pen(PAST_COLOURS[i % len(PAST_COLOURS)], Qt.PenStyle.DashLine),
-                                    name=f"{_short(name)} ({key.split('_')[0]})")
+                                    name=f"{short_run_name(name)} ({key.split('_')[0]})")
             curve.series = Series()
             curve.series.extend(epochs, ys)
             self.loss_plot.addItem(curve)
