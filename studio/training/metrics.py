@@ -111,5 +111,25 @@ class ExactMatch:
         return float(self.correct) / self.count if self.count else float("nan")
 
 
+class MeanAbsoluteError:
+    """Mean absolute difference to the target, over every value (regression)."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.total = None
+        self.count = 0
+
+    def update(self, pred, target, *, model=None, batch=None) -> None:
+        err = (pred.float() - target.float().reshape(pred.shape)).abs().sum()
+        self.total = err if self.total is None else self.total + err
+        self.count += pred.numel()
+
+    def compute(self) -> float:
+        return float(self.total) / self.count if self.count else float("nan")
+
+
 register_metric("accuracy", lambda p: Accuracy(int(p.get("ignore_index", -100))))
+register_metric("mae", lambda p: MeanAbsoluteError())
 register_metric("exact_match", lambda p: ExactMatch(int(p.get("ignore_index", -100))))

@@ -108,7 +108,9 @@ CROSS_ENTROPY = LayerSpec(
 MSE = LayerSpec(
     id="MSELoss", title="Mean squared error", category="Loss",
     doc="Regression loss: mean of squared differences to the target.",
-    params=(_TARGET, _WEIGHT), inputs=(Port("in"),), outputs=(),
+    params=(_TARGET, _WEIGHT,
+            Param("metric", "choice", "mae", choices=("mae", "none"), doc="mae: mean absolute error")),
+    inputs=(Port("in"),), outputs=(),
     infer=_float_infer("MSELoss"), build=_loss_module("MSE"), role=ROLE_OUTPUT,
     legacy_ids=("SquaredError",),
 )
@@ -116,7 +118,10 @@ MSE = LayerSpec(
 BCE = LayerSpec(
     id="BCELoss", title="Binary cross-entropy", category="Loss",
     doc="Two-class or multi-label loss on raw scores (the sigmoid is built in).",
-    params=(_TARGET, _WEIGHT), inputs=(Port("in"),), outputs=(),
+    params=(_TARGET, _WEIGHT,
+            Param("metric", "choice", "accuracy", choices=("accuracy", "none"),
+                  doc="accuracy: share of labels on the right side of 0.5")),
+    inputs=(Port("in"),), outputs=(),
     infer=_float_infer("BCELoss"), build=_loss_module("BCE"), role=ROLE_OUTPUT,
     legacy_ids=("BinaryCrossEntropy",),
 )
