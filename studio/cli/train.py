@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         return fail(2, str(exc))
     except StudioError as exc:
         return fail(2 if args.resume else 1, str(exc))
-    for note in getattr(trainer, "notes", ()):
+    for note in trainer.notes:
         say({"type": "note", "message": note})
         if rank == 0:
             error(f"note: {note}")

@@ -14,8 +14,10 @@ from studio.training.trainer import Control, Trainer, TrainingError
 def prepare(project, *, data=None, epochs=None, batch_size=None, device="cpu", run_dir=None, callbacks=(),
             max_batches=None, resume=None, control: Control | None = None, settings=None,
             write_files: bool = True) -> Trainer:
-    """Everything before the first batch. ``resume`` is a run folder to continue: its
-    saved settings are used (``epochs`` may extend it) and its files are written on."""
+    """Everything before the first batch. ``resume`` is a run folder to continue: the
+    graph, data and settings saved with it are used (``epochs`` may extend it where that
+    stays exact), its checkpoint is read here, and its files are written on. What a
+    person should know about the run (the project changed since) is in ``trainer.notes``."""
     from studio.compile.module import CompileError, compile_graph
     from studio.data.registry import data_section, load_data
     from studio.training import distributed
@@ -71,7 +73,7 @@ def prepare(project, *, data=None, epochs=None, batch_size=None, device="cpu", r
     trainer = Trainer(model, data, s, device=torch_device, run_dir=run_dir if write_files else None,
                       callbacks=callbacks, max_batches=max_batches, control=control, run_info=info, dist=dist_info,
                       resume_state=resume_state)
-    trainer.notes = notes
+    trainer.notes += notes
     return trainer
 
 

@@ -46,6 +46,7 @@ class Trainer:
         self.resume_state = resume_state  # a checkpoint read before fit (prepare does), or None
         self.paused_seconds = 0.0  # within the current epoch: not training time
         self._began = False  # whether the run folder has been written to
+        self.notes: list[str] = []  # for the person who started the run (studio.training.project)
 
     # ---- control ----------------------------------------------------------------------
     def request_stop(self) -> None:
