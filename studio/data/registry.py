@@ -89,10 +89,15 @@ def resolve_data_paths(config: dict[str, Any], base) -> dict[str, Any]:
     return config
 
 
+def project_folder(project):
+    """The folder of the project's file (or of the template it came from), else None."""
+    source = getattr(project, "source_path", None)
+    return source.resolve().parent if source is not None else None
+
+
 def data_section(project) -> dict[str, Any]:
     """The project's ``data``, a relative ``path`` read from the project file's folder."""
-    source = getattr(project, "source_path", None)
-    return resolve_data_paths(project.data, source.resolve().parent if source is not None else None)
+    return resolve_data_paths(project.data, project_folder(project))
 
 
 def load_data(config: dict[str, Any], seed: int = 0, val_split: float = 0.2) -> DataSplit:

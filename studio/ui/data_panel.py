@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 from studio.core.errors import StudioError
 from studio.data.base import DataError, DataSplit
 from studio.data.preview import class_balance, input_params, summary, take, text_pairs
-from studio.data.registry import dataset_entry, dataset_names, load_data, resolve_data_paths
+from studio.data.registry import dataset_entry, dataset_names, load_data, project_folder, resolve_data_paths
 from studio.ui.data_preview import BalanceBars, ImageGrid, RowsTable, WaveView
 
 PREVIEW_SAMPLES = 32
@@ -228,8 +228,7 @@ class DataPanel(QWidget):
         self.options.setPlaceholderText(f"options as JSON, e.g. {hint}" if hint else "options as JSON (optional)")
 
     def _project_folder(self) -> Path | None:
-        source = self.document.project.source_path
-        return Path(source).resolve().parent if source is not None else None
+        return project_folder(self.document.project)
 
     def _browse(self) -> None:
         kind, pattern, _ = IMPORTERS.get(self.source.currentData(), (None, "", ""))
