@@ -26,24 +26,21 @@ class Skipped(list):
 
 
 def existing_folder(path: Any, what: str = "folder") -> Path:
-    if path is None or path == "":
-        raise DataError(f"no {what} given: choose one in the data panel (data.path in the project file)")
-    p = Path(os.path.expanduser(str(path)))
-    if not p.exists():
-        raise DataError(f"{what} {p.absolute()} does not exist")
-    if not p.is_dir():
-        raise DataError(f"{p} is a file; expected a {what}")
-    return p
+    return _existing(path, what, folder=True)
 
 
 def existing_file(path: Any, what: str = "file") -> Path:
+    return _existing(path, what, folder=False)
+
+
+def _existing(path: Any, what: str, folder: bool) -> Path:
     if path is None or path == "":
         raise DataError(f"no {what} given: choose one in the data panel (data.path in the project file)")
     p = Path(os.path.expanduser(str(path)))
     if not p.exists():
         raise DataError(f"{what} {p.absolute()} does not exist")
-    if p.is_dir():
-        raise DataError(f"{p} is a folder; expected a {what}")
+    if p.is_dir() != folder:
+        raise DataError(f"{p} is a {'file' if folder else 'folder'}; expected a {what}")
     return p
 
 
