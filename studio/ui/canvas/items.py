@@ -295,11 +295,12 @@ def blocking_rects(path: QPainterPath, obstacles, ends) -> list[QRectF]:
     return [r for r in candidates if any(r.contains(q) for q in points)]
 
 
-def routed_path(a: QPointF, b: QPointF, vertical: bool, obstacles, ends) -> QPainterPath:
-    """The plain wire, or, when it would pass behind other nodes, a detour above or
-    below them (left of or right of them in a top-to-bottom layout), whichever side is
-    nearer its ends."""
-    path = wire_path(a, b, vertical)
+def routed_path(a: QPointF, b: QPointF, vertical: bool, obstacles, ends,
+                path: QPainterPath | None = None) -> QPainterPath:
+    """The plain wire (``path``, when already made), or, when it would pass behind other
+    nodes, a detour above or below them (left of or right of them in a top-to-bottom
+    layout), whichever side is nearer its ends."""
+    path = path if path is not None else wire_path(a, b, vertical)
     a0, b0 = (a.y(), b.y()) if vertical else (a.x(), b.x())
     if b0 - a0 < 8 * ROUTE_MARGIN:  # a backward or short wire keeps its curve
         return path
@@ -391,7 +392,7 @@ class EdgeItem(QGraphicsPathItem):
             if key == self._route_key:
                 return
             self._route_key = key
-            path = routed_path(a, b, vertical, obstacles, ends)
+            path = routed_path(a, b, vertical, obstacles, ends, path)
         self.prepareGeometryChange()
         self.setPath(path)
         if obstacles is None:
