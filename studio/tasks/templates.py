@@ -101,9 +101,10 @@ def lstm_speech() -> Project:
     return b.project(
         "LSTM spoken-digit recogniser",
         "Raw 8 kHz audio of the words zero to nine becomes log-mel frames inside the network (LogMel, a "
-        "short-time Fourier transform), and an LSTM classifies the frame sequence; Dropout on the frames keeps it from "
-        "memorising the training voices. Validation uses voices the model never heard. Try next: make the LSTM one-directional and watch the unseen voices suffer, change n_mels, or import a folder of your own "
-        "WAV recordings (one subfolder per word).",
+        "short-time Fourier transform), and an LSTM classifies the frame sequence; Dropout on the frames "
+        "keeps it from memorising the training voices. Validation uses voices the model never heard. Try "
+        "next: make the LSTM one-directional and watch the unseen voices suffer, change n_mels, or import "
+        "a folder of your own WAV recordings (one subfolder per word).",
         {"dataset": "speech_digits"},
         optimizer="adam", learning_rate=0.003, schedule="onecycle", epochs=40, batch_size=32, grad_clip=1.0)
 
