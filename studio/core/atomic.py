@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -32,6 +33,33 @@ def atomic_path(path: str | os.PathLike, suffix: str = "", durable: bool = True)
         raise
     if durable:
         _fsync_dir(path.parent)
+
+
+def temporaries_of(path: str | os.PathLike) -> list[Path]:
+    """The temporary files :func:`atomic_path` makes beside ``path`` (``.NAME.*.tmp``)."""
+    path = Path(path)
+    prefix = f".{path.name}."
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return []
+    return [Path(e.path) for e in entries if e.name.startswith(prefix) and e.name.endswith(".tmp")]
+
+
+def remove_stale_temporaries(path: str | os.PathLike, older_than: float = 60.0) -> list[Path]:
+    """Remove temporaries of ``path`` left by a write that died (kill -9, power cut).
+
+    Only those older than ``older_than`` seconds go, so a save of the same file under way
+    in another window keeps its temporary. Returns what was removed.
+    """
+    removed = []
+    cutoff = time.time() - older_than
+    for tmp in temporaries_of(path):
+        with contextlib.suppress(OSError):
+            if tmp.is_file() and not tmp.is_symlink() and tmp.stat().st_mtime < cutoff:
+                tmp.unlink()
+                removed.append(tmp)
+    return removed
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes, durable: bool = True) -> None:

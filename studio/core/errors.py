@@ -68,10 +68,18 @@ class ShapeError(StudioError):
     """A shape rule refusing its inputs; the message says what to do about it."""
 
 
+def clip(text: str, limit: int = 300) -> str:
+    """``text`` cut to ``limit`` characters on one line: a message quotes what a file
+    holds, and a file can hold a megabyte in one value."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 25] + f"... ({len(text)} characters)"
+
+
 class ProjectFileError(StudioError):
     """A project file that cannot be read; names the file and the JSON path."""
 
     def __init__(self, path: str, where: str, message: str) -> None:
+        where, message = clip(where, 200), clip(message)
         loc = f" at {where}" if where else ""
         super().__init__(f"{path}{loc}: {message}")
         self.path = path

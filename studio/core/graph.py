@@ -53,6 +53,22 @@ def check_node_name(name: str) -> None:
         raise GraphError(f"node name {name!r} is reserved (Python or PyTorch uses it); choose another")
 
 
+LR_SCALE_RANGE = (0.0, 1000.0)
+
+
+class BadTrainingValue(GraphError):
+    """A per-node training value (``lr_scale``) outside what the trainer accepts."""
+
+
+def check_lr_scale(value: Any) -> float:
+    """The one rule for a node's learning-rate multiplier, on load and in the editor."""
+    lo, hi = LR_SCALE_RANGE
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (lo <= value <= hi):
+        shown = f"{value:g}" if isinstance(value, float) else repr(value)
+        raise BadTrainingValue(f"learning-rate multiplier must be in [{lo:g}, {hi:g}], got {shown}")
+    return float(value)
+
+
 @dataclass
 class Node:
     id: str
@@ -162,9 +178,10 @@ class Graph:
         clean = spec.validate_params(params or {})
         node_id = node_id or self.new_id(type_id)
         check_node_name(node_id)
+        lr_scale = check_lr_scale(lr_scale)
         if node_id in self._nodes:
             raise DuplicateNode(node_id)
-        node = Node(node_id, type_id, clean, (float(position[0]), float(position[1])), bool(frozen), float(lr_scale))
+        node = Node(node_id, type_id, clean, (float(position[0]), float(position[1])), bool(frozen), lr_scale)
         self._nodes[node_id] = node
         self.signals.node_added.emit(node)
         self.signals.changed.emit()
@@ -200,12 +217,14 @@ class Graph:
 
     def set_training(self, node_id: str, frozen: bool | None = None, lr_scale: float | None = None) -> None:
         node = self.node(node_id)
+        if lr_scale is not None:
+            try:
+                lr_scale = check_lr_scale(lr_scale)
+            except BadTrainingValue as exc:
+                raise BadTrainingValue(f"{node_id}: {exc}") from None
+            node.lr_scale = lr_scale
         if frozen is not None:
             node.frozen = bool(frozen)
-        if lr_scale is not None:
-            if not (0.0 <= lr_scale <= 1000.0):
-                raise GraphError(f"{node_id}: learning-rate multiplier must be in [0, 1000], got {lr_scale}")
-            node.lr_scale = float(lr_scale)
         self.signals.node_changed.emit(node, "training")
         self.signals.changed.emit()
 

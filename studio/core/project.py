@@ -22,15 +22,16 @@ registry, which knows legacy ids.
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from studio import __version__
-from studio.core.atomic import atomic_write_text
+from studio.core.atomic import atomic_write_text, remove_stale_temporaries
 from studio.core.errors import BadParameter, GraphError, ProjectFileError, StudioError
-from studio.core.graph import Graph
+from studio.core.graph import BadTrainingValue, Graph
 from studio.core.settings import default_training, validate_training
 
 FORMAT = 1
@@ -83,11 +84,14 @@ class Project:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
     def save(self, path: str | os.PathLike | None = None) -> Path:
-        """Write atomically (temporary file, fsync, rename)."""
+        """Write atomically (temporary file, fsync, rename), removing temporaries that an
+        earlier save of the same file left when it was killed."""
         target = Path(path) if path is not None else self.path
         if target is None:
             raise StudioError("this project has no file yet: choose where to save it")
-        atomic_write_text(target, self.dumps())
+        text = self.dumps()
+        remove_stale_temporaries(target)
+        atomic_write_text(target, text)
         self.path = target
         return target
 
@@ -118,6 +122,7 @@ def load(path: str | os.PathLike, registry=None) -> Project:
         raise ProjectFileError(name, "", f"cannot be read: {exc.strerror or exc}") from None
     project = loads(raw, name, registry)
     project.path = project.origin = path
+    remove_stale_temporaries(path)
     return project
 
 
@@ -133,6 +138,49 @@ def loads(raw: bytes | str, name: str = "<project>", registry=None) -> Project:
     except (ValueError, RecursionError) as exc:
         raise ProjectFileError(name, "", f"is not valid JSON: {exc}") from None
     return from_dict(doc, name, registry)
+
+
+# Numbers and text a project file may hold: what loads must also save, and a position or
+# parameter must be a number the editor and torch can use. A whole number beyond 2**53
+# cannot be kept exactly as a float (and 10**400 overflows one).
+MAX_WHOLE = 2**53
+MAX_COORDINATE = 1e8
+
+
+def _check_values(r: "_Reader", value: Any, where: str) -> None:
+    """Refuse, naming the JSON path, numbers that are not finite or too large to keep and
+    text that cannot be written back as UTF-8 (an unpaired surrogate such as \\ud800)."""
+    stack = [(value, where)]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, dict):
+            for k, v in value.items():
+                _check_text(r, k, where)
+                stack.append((v, f"{where}.{k}"))
+        elif isinstance(value, list):
+            stack.extend((v, f"{where}[{i}]") for i, v in enumerate(value))
+        elif isinstance(value, str):
+            _check_text(r, value, where)
+        elif isinstance(value, bool):
+            continue
+        elif isinstance(value, int):
+            if abs(value) > MAX_WHOLE:
+                raise r.fail(where, f"the number {_short(value)} is too large (at most 2**53 in size)")
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise r.fail(where, "a number too large to store (it reads as infinity)")
+
+
+def _check_text(r: "_Reader", text: str, where: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise r.fail(where, f"text holds an unpaired surrogate ({text[exc.start]!r}) that cannot be saved") from None
+
+
+def _short(value: int) -> str:
+    digits = str(abs(value)) if value.bit_length() < 4000 else ""
+    return f"{'-' if value < 0 else ''}{digits[:6]}... ({len(digits)} digits)" if len(digits) > 12 or not digits \
+        else str(value)
 
 
 def _reject_constant(token: str):
@@ -181,6 +229,7 @@ def from_dict(doc: Any, name: str = "<project>", registry=None) -> Project:
     r = _Reader(name)
     if not isinstance(doc, dict):
         raise r.fail("$", "the top level must be a JSON object")
+    _check_values(r, doc, "$")
     doc = migrate(doc, name)
     graph = Graph(registry)
     project = Project(graph)
@@ -202,11 +251,15 @@ def from_dict(doc: Any, name: str = "<project>", registry=None) -> Project:
         if (not isinstance(pos, list) or len(pos) != 2
                 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pos)):
             raise r.fail(f"$.layout.{node_id}", "a position must be [x, y]")
+        if not all(abs(v) <= MAX_COORDINATE for v in pos):
+            raise r.fail(f"$.layout.{node_id}", f"a position must lie within ±{MAX_COORDINATE:g}")
         try:
             graph.add_node(type_id, params, node_id=node_id, position=(pos[0], pos[1]),
                            frozen=frozen, lr_scale=lr_scale)
         except BadParameter as exc:
             raise r.fail(f"{where}.params.{exc.param}", str(exc)) from None
+        except BadTrainingValue as exc:
+            raise r.fail(f"{where}.lr_scale", str(exc)) from None
         except GraphError as exc:
             raise r.fail(where, str(exc)) from None
         except StudioError as exc:

@@ -18,7 +18,7 @@ from PySide6.QtGui import QUndoStack
 
 from studio.core.analysis import Analysis, analyze
 from studio.core.errors import GraphError
-from studio.core.graph import Edge, Graph, Node
+from studio.core.graph import Edge, Graph, Node, check_lr_scale
 from studio.core.layout import layered_positions
 from studio.core.project import Project, from_dict, load
 from studio.ui import commands as cmd
@@ -201,8 +201,8 @@ class Document(QObject):
     def set_training(self, node_ids: Iterable[str], frozen: bool | None = None,
                      lr_scale: float | None = None) -> None:
         ids = [i for i in node_ids if i in self.graph]
-        if lr_scale is not None and not 0.0 <= lr_scale <= 1000.0:
-            raise GraphError(f"learning-rate multiplier must be in [0, 1000], got {lr_scale:g}")
+        if lr_scale is not None:
+            check_lr_scale(lr_scale)  # the model's rule, asked before anything is pushed
         if ids:
             self.undo_stack.push(cmd.SetTraining(self, ids, frozen, lr_scale))
 

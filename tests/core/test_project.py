@@ -116,6 +116,22 @@ BAD = [
     (b"[" * 100000 + b"]" * 100000, "", "not valid JSON"),
     (b'{"format": 1, "nodes": [{"id": "a", "type": "ReLU", "params": {"__class__": "os.system"}}]}',
      "$.nodes[0].params.__class__", "has no parameter"),
+    # Numbers and text that would load but could not be saved, or crash the editor.
+    (b'{"format": 1, "nodes": [{"id": "a", "type": "ReLU"}], "layout": {"a": [1e400, 0]}}', "$.layout.a[0]",
+     "infinity"),
+    (b'{"format": 1, "nodes": [], "data": {"dataset": "digits", "scale": -1e400}}', "$.data.scale", "infinity"),
+    (b'{"format": 1, "nodes": [{"id": "a", "type": "Dropout", "params": {"p": 1' + b"0" * 30 + b'}}]}',
+     "$.nodes[0].params.p", "too large"),
+    (b'{"format": 1, "nodes": [{"id": "a", "type": "ReLU", "lr_scale": 1' + b"0" * 400 + b'}]}',
+     "$.nodes[0].lr_scale", "too large"),
+    (b'{"format": 1, "nodes": [{"id": "a", "type": "ReLU"}], "layout": {"a": [1' + b"0" * 30 + b', 0]}}',
+     "$.layout.a[0]", "too large"),
+    (b'{"format": 1, "nodes": [{"id": "a", "type": "ReLU"}], "layout": {"a": [1e30, 0]}}', "$.layout.a",
+     "within"),
+    (b'{"format": 1, "nodes": [{"id": "a", "type": "ReLU", "lr_scale": -1}]}', "$.nodes[0].lr_scale",
+     "in [0, 1000]"),
+    (b'{"format": 1, "nodes": [], "name": "bad \\ud800 name"}', "$.name", "unpaired surrogate"),
+    (b'{"format": 1, "nodes": [], "data": {"\\udfff": 1}}', "$.data", "unpaired surrogate"),
 ]
 
 
@@ -132,6 +148,38 @@ def test_malformed_files_give_one_clear_error(raw, where, fragment, tmp_path, re
     else:
         assert err.value.where == where
     assert fragment in msg
+
+
+def test_lr_scale_has_one_rule_for_files_and_edits(graph):
+    from studio.core.graph import LR_SCALE_RANGE, BadTrainingValue
+
+    graph.add_node("ReLU", node_id="a")
+    with pytest.raises(BadTrainingValue, match=r"in \[0, 1000\]"):
+        graph.set_training("a", frozen=True, lr_scale=-1)
+    assert graph.node("a").frozen is False  # a refused edit changes nothing
+    with pytest.raises(BadTrainingValue):
+        graph.add_node("ReLU", node_id="b", lr_scale=LR_SCALE_RANGE[1] * 2)
+    assert "b" not in graph
+
+
+def test_stale_temporaries_of_a_killed_save_are_removed_by_the_next_save_and_open(graph, tmp_path):
+    p = _small(graph)
+    path = p.save(tmp_path / "p.json")
+    stale = tmp_path / ".p.json.abc123.tmp"
+    stale.write_text("half a project")
+    fresh = tmp_path / ".p.json.def456.tmp"  # another window's save under way right now
+    fresh.write_text("being written")
+    other = tmp_path / ".q.json.abc123.tmp"  # some other file's temporary: not ours to touch
+    other.write_text("x")
+    old = os.stat(path).st_mtime - 3600
+    os.utime(stale, (old, old))
+    os.utime(other, (old, old))
+    p.save()
+    assert not stale.exists() and fresh.exists() and other.exists()
+    stale.write_text("again")
+    os.utime(stale, (old, old))
+    load(path)
+    assert not stale.exists() and other.exists()
 
 
 def test_missing_file_and_folder(tmp_path, registry):
