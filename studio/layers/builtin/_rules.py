@@ -22,6 +22,16 @@ def expect_float(title: str, shape: TensorShape) -> None:
         raise ShapeError(f"{title} expects real values, got integer ids {shape}: insert Embedding first")
 
 
+def axis_of(title: str, shape: TensorShape, axis: int, what: str = "axis") -> int:
+    """``axis`` (negative counts from the end) as an index into ``shape``; refused, with
+    the valid range, when the tensor has no such axis."""
+    index = axis + shape.rank if axis < 0 else axis
+    if not 0 <= index < shape.rank:
+        raise ShapeError(f"{title} {what} {axis} does not exist in {shape}: "
+                         f"use {-shape.rank}..{shape.rank - 1}")
+    return index
+
+
 def fixed(title: str, shape: TensorShape, axis: int, what: str) -> int:
     d = shape.dims[axis]
     if not isinstance(d, int):

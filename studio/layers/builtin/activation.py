@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from studio.layers.builtin._rules import expect_float, per_sample
+from studio.layers.builtin._rules import axis_of, expect_float, per_sample
 from studio.layers.spec import Cost, Ctor, LayerSpec, Param
 
 
@@ -25,15 +25,21 @@ def _nn(name, **fixed):
     return build
 
 
+def _softmax_infer(p, ins):
+    expect_float("Softmax", ins["in"])
+    axis_of("Softmax", ins["in"], p["dim"], "dim")
+    return {"out": ins["in"]}
+
+
 def _softmax_build(p, ins):
     from studio.layers.modules import Softmax
 
     return Ctor(Softmax, {"dim": p["dim"]})
 
 
-def _act(id, title, doc, build, params=(), legacy=()):
+def _act(id, title, doc, build, params=(), legacy=(), infer=None):
     return LayerSpec(id=id, title=title, category="Activation", doc=doc, params=params,
-                     infer=_same(id), cost=_elementwise_cost, build=build, legacy_ids=legacy)
+                     infer=infer or _same(id), cost=_elementwise_cost, build=build, legacy_ids=legacy)
 
 
 SPECS = (
@@ -44,7 +50,7 @@ SPECS = (
     _act("Sigmoid", "Sigmoid", "1 / (1 + e^-x), squashes to (0, 1).", _nn("Sigmoid")),
     _act("Tanh", "Tanh", "Hyperbolic tangent, squashes to (-1, 1).", _nn("Tanh")),
     _act("Softmax", "Softmax", "Turns scores into probabilities along one axis (losses take raw scores).",
-         _softmax_build, (Param("dim", "int", -1, -8, 8, doc="Axis"),)),
+         _softmax_build, (Param("dim", "int", -1, -8, 8, doc="Axis"),), infer=_softmax_infer),
 )
 
 

@@ -137,6 +137,9 @@ def _embedding_infer(p, ins):
     if x.dtype != "long":
         raise ShapeError(f"Embedding expects integer token ids [B, T], got real values {x}: "
                          "feed it from an Input of kind 'tokens'")
+    if p["padding_idx"] >= p["num_embeddings"]:
+        raise ShapeError(f"Embedding padding_idx {p['padding_idx']} must be below num_embeddings "
+                         f"{p['num_embeddings']} (ids run 0..{p['num_embeddings'] - 1}), or -1 for none")
     axes = (*x.axes, "F") if x.axes else None
     return {"out": TensorShape((*x.dims, p["embedding_dim"]), axes, "float")}
 
