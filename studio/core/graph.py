@@ -233,21 +233,65 @@ class Graph:
         node.position = (float(position[0]), float(position[1]))
         self.signals.node_moved.emit(node)
 
-    def rename_node(self, node_id: str, new_id: str) -> None:
-        """Give a node a new name; its wires follow it."""
+    def check_rename(self, node_id: str, new_id: str) -> None:
+        """Raise the typed error that :meth:`rename_node` would raise, changing nothing."""
+        self.node(node_id)
         if new_id == node_id:
             return
         check_node_name(new_id)
         if new_id in self._nodes:
             raise DuplicateNode(new_id)
-        node, edges = self.remove_node(node_id)
+
+    def rename_node(self, node_id: str, new_id: str) -> None:
+        """Give a node a new name; it keeps its place among the nodes, and its wires keep
+        theirs among the wires (node order is the compiled model's input order)."""
+        self.check_rename(node_id, new_id)
+        if new_id == node_id:
+            return
+        index = self.node_index(node_id)
+        edges = self.edge_indices(self.edges_of(node_id))
+        node, _ = self.remove_node(node_id)
         node.id = new_id
-        self._nodes[new_id] = node
-        self.signals.node_added.emit(node)
-        for e in edges:
-            self.connect(new_id if e.src == node_id else e.src, e.src_port,
-                         new_id if e.dst == node_id else e.dst, e.dst_port)
-        self.signals.changed.emit()
+
+        def renamed(e: Edge) -> Edge:
+            return Edge(new_id if e.src == node_id else e.src, e.src_port,
+                        new_id if e.dst == node_id else e.dst, e.dst_port)
+
+        self.restore([(index, node)], [(i, renamed(e)) for i, e in edges])
+
+    # ---- places (for undo: order decides input order and the file's text) ------------
+    def node_index(self, node_id: str) -> int:
+        self.node(node_id)
+        return list(self._nodes).index(node_id)
+
+    def edge_indices(self, edges: Iterable[Edge]) -> list[tuple[int, Edge]]:
+        """Each wire with its place in :attr:`edges`, in that order."""
+        where = {e: i for i, e in enumerate(self._edges)}
+        return sorted((where[e], e) for e in edges)
+
+    def restore(self, nodes: Iterable[tuple[int, Node]] = (), edges: Iterable[tuple[int, Edge]] = ()) -> None:
+        """Put nodes and wires back at the places they held, as :meth:`node_index` and
+        :meth:`edge_indices` gave them before they were removed (undo of a delete)."""
+        nodes = sorted(nodes, key=lambda item: item[0])
+        edges = sorted(edges, key=lambda item: item[0])
+        for _, n in nodes:
+            self.add_node(n.type, n.params, node_id=n.id, position=n.position, frozen=n.frozen, lr_scale=n.lr_scale)
+        for _, e in edges:
+            self.connect(e.src, e.src_port, e.dst, e.dst_port, allow_cycle=True)
+        if nodes:
+            back = {n.id for _, n in nodes}
+            order = [i for i in self._nodes if i not in back]
+            for index, n in nodes:
+                order.insert(index, n.id)
+            self._nodes = {i: self._nodes[i] for i in order}
+        if edges:
+            back_edges = {e for _, e in edges}
+            order_e = [e for e in self._edges if e not in back_edges]
+            for index, e in edges:
+                order_e.insert(index, e)
+            self._edges[:] = order_e
+        if nodes or edges:
+            self.signals.changed.emit()
 
     # ---- wires ---------------------------------------------------------------------
     def check_connect(self, src: str, src_port: str, dst: str, dst_port: str, allow_cycle: bool = False) -> None:

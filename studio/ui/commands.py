@@ -62,23 +62,25 @@ class AddNodes(_Command):
 
 
 class RemoveNodes(_Command):
+    """Undo puts each node and wire back at its place: node order is the model's input
+    order, and the saved file must come back byte for byte."""
+
     def __init__(self, doc, node_ids: list[str], text: str = "Delete") -> None:
         super().__init__(doc, text)
         self.ids = list(node_ids)
-        self.nodes: list[Node] = []
-        self.edges: list[Edge] = []
+        self.nodes: list[tuple[int, Node]] = []
+        self.edges: list[tuple[int, Edge]] = []
 
     def _redo(self) -> None:
         g = self.graph
-        # Keep every removed wire in its original order so undo rebuilds the same graph.
         ids = set(self.ids)
-        self.edges = [e for e in g.edges if e.src in ids or e.dst in ids]
-        self.nodes = [g.node(i).copy() for i in self.ids]
+        self.edges = g.edge_indices(e for e in g.edges if e.src in ids or e.dst in ids)
+        self.nodes = [(g.node_index(i), g.node(i).copy()) for i in self.ids]
         for i in self.ids:
             g.remove_node(i)
 
     def _undo(self) -> None:
-        _restore(self.graph, self.nodes, self.edges)
+        self.graph.restore(self.nodes, self.edges)
 
 
 class Connect(_Command):
@@ -98,14 +100,15 @@ class Disconnect(_Command):
     def __init__(self, doc, edges: list[Edge]) -> None:
         super().__init__(doc, "Remove wire" if len(edges) == 1 else f"Remove {len(edges)} wires")
         self.edges = list(edges)
+        self.places: list[tuple[int, Edge]] = []
 
     def _redo(self) -> None:
+        self.places = self.graph.edge_indices(self.edges)
         for e in self.edges:
             self.graph.disconnect(e)
 
     def _undo(self) -> None:
-        for e in self.edges:
-            self.graph.connect(e.src, e.src_port, e.dst, e.dst_port, allow_cycle=True)
+        self.graph.restore(edges=self.places)
 
 
 class MoveNodes(_Command):
@@ -134,19 +137,19 @@ class SetParams(_Command):
         self.node_id = node_id
         self.changes = dict(changes)
         self.old: dict[str, Any] = {}
-        self.dropped: list[Edge] = []
+        self.dropped: list[tuple[int, Edge]] = []
 
     def _redo(self) -> None:
         g = self.graph
-        before = g.edges_of(self.node_id)
+        before = g.edge_indices(g.edges_of(self.node_id))
         self.old = g.set_params(self.node_id, self.changes)
         after = set(g.edges_of(self.node_id))
         # A parameter can remove a port (e.g. fewer merge inputs); undo puts its wires back.
-        self.dropped = [e for e in before if e not in after]
+        self.dropped = [(i, e) for i, e in before if e not in after]
 
     def _undo(self) -> None:
         self.graph.set_params(self.node_id, self.old)
-        _restore(self.graph, [], self.dropped)
+        self.graph.restore(edges=self.dropped)
 
 
 class SetTraining(_Command):

@@ -17,7 +17,6 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from studio.core.analysis import Analysis, analyze
-from studio.core.errors import GraphError
 from studio.core.graph import Edge, Graph, Node, check_lr_scale
 from studio.core.layout import layered_positions
 from studio.core.project import Project, from_dict, load
@@ -209,11 +208,7 @@ class Document(QObject):
     def rename(self, old: str, new: str) -> None:
         if old == new:
             return
-        from studio.core.graph import NODE_ID
-        if not NODE_ID.match(new):
-            raise GraphError(f"node name {new!r} must start with a letter or _ and use only letters, digits and _")
-        if new in self.graph:
-            raise GraphError(f"a node named {new!r} already exists")
+        self.graph.check_rename(old, new)  # the model's rules, asked before anything is pushed
         self.undo_stack.push(cmd.Rename(self, old, new))
 
     def auto_layout(self, direction: str = "lr", aspect: float | None = 1.6) -> None:
