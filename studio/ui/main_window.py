@@ -41,6 +41,24 @@ AREAS = {"left": Qt.DockWidgetArea.LeftDockWidgetArea, "right": Qt.DockWidgetAre
          "bottom": Qt.DockWidgetArea.BottomDockWidgetArea, "top": Qt.DockWidgetArea.TopDockWidgetArea}
 
 
+def _unique(keys: list[QKeySequence]) -> list[QKeySequence]:
+    seen: dict[str, QKeySequence] = {}
+    for k in keys:
+        seen.setdefault(k.toString(), k)
+    return list(seen.values())
+
+
+def _menu_actions(menu: QMenu) -> list[QAction]:
+    """Every action of a menu and its submenus."""
+    out = []
+    for a in menu.actions():
+        if a.menu() is not None:
+            out += _menu_actions(a.menu())
+        elif not a.isSeparator():
+            out.append(a)
+    return out
+
+
 class MainWindow(FileActions, ClipboardActions, QMainWindow):
     def __init__(self, project: Project | None = None, plugins: bool = True) -> None:
         super().__init__()
@@ -75,6 +93,7 @@ class MainWindow(FileActions, ClipboardActions, QMainWindow):
         self.resize(1440, 900)
         if plugins:
             self.install_plugins()
+        self.settle_shortcuts()
         self.size_panels()
 
     # ---- contract 1 --------------------------------------------------------------
@@ -165,6 +184,8 @@ class MainWindow(FileActions, ClipboardActions, QMainWindow):
         f.addAction(self._action("save_as", "Save &As…", self.save_as, S.SaveAs))
         f.addSeparator()
         f.addAction(self._action("quit", "&Quit", self.close, S.Quit))
+        if not self.actions_by_name["quit"].shortcuts():  # some platforms bind none
+            self.actions_by_name["quit"].setShortcut(QKeySequence("Ctrl+Q"))
         self.refresh_recent_menu()
 
         e = self.menu("&Edit")
@@ -172,7 +193,9 @@ class MainWindow(FileActions, ClipboardActions, QMainWindow):
         undo.setShortcuts(QKeySequence.keyBindings(S.Undo))
         undo.setIcon(icon("undo"))
         redo = self.document.undo_stack.createRedoAction(self, "&Redo")
-        redo.setShortcuts(QKeySequence.keyBindings(S.Redo))
+        # Ctrl+Y is redo in most editors and on Windows; Ctrl+Shift+Z everywhere else.
+        redo.setShortcuts(_unique(QKeySequence.keyBindings(S.Redo) + [QKeySequence("Ctrl+Y"),
+                                                                       QKeySequence("Ctrl+Shift+Z")]))
         redo.setIcon(icon("redo"))
         self.actions_by_name["undo"], self.actions_by_name["redo"] = undo, redo
         e.addAction(undo)
@@ -225,6 +248,26 @@ class MainWindow(FileActions, ClipboardActions, QMainWindow):
             act = self.actions_by_name[name]
             act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.view.addAction(act)
+
+    def settle_shortcuts(self) -> None:
+        """One key, one action. A platform's standard bindings add second keys to some
+        actions (on X11 Delete also takes Ctrl+D), and a key bound to two actions in the
+        same context fires neither ("Ambiguous shortcut overload"). The key an action
+        shows in its menu (its first) wins; a second key that another action shows, or
+        that an earlier action already kept, is dropped."""
+        actions = [a for m in self._menus.values() for a in _menu_actions(m) if a.shortcuts()]
+        shown = {a.shortcuts()[0].toString(): a for a in actions}
+        taken = set(shown)
+        for a in actions:
+            keys = a.shortcuts()
+            kept = keys[:1]
+            for k in keys[1:]:
+                name = k.toString()
+                if name not in taken:
+                    taken.add(name)
+                    kept.append(k)
+            if len(kept) != len(keys):
+                a.setShortcuts(kept)
 
     def _build_status_bar(self) -> None:
         sb = self.statusBar()
