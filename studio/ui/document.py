@@ -19,6 +19,7 @@ from PySide6.QtGui import QUndoStack
 from studio.core.analysis import Analysis, analyze
 from studio.core.graph import Edge, Graph, Node, check_lr_scale
 from studio.core.layout import layered_positions
+from studio.core.placement import free_offset, free_spot
 from studio.core.project import Project, from_dict, load
 from studio.ui import commands as cmd
 
@@ -137,7 +138,8 @@ class Document(QObject):
         reg = self.graph.registry
         type_id = reg.resolve(type_id)
         clean = reg.get(type_id).validate_params(params or {})
-        node = Node(self.graph.new_id(type_id), type_id, clean, (float(position[0]), float(position[1])))
+        position = free_spot((float(position[0]), float(position[1])), (n.position for n in self.graph.nodes))
+        node = Node(self.graph.new_id(type_id), type_id, clean, position)
         self.undo_stack.push(cmd.AddNodes(self, [node], text=f"Add {reg.get(type_id).title}"))
         return node.id
 
@@ -250,8 +252,11 @@ class Document(QObject):
             rename[n.id] = new_id
             c = n.copy()
             c.id = new_id
-            c.position = (n.position[0] + offset[0], n.position[1] + offset[1])
             nodes.append(c)
+        # The whole fragment moves together, to the nearest place where it covers no node.
+        dx, dy = free_offset([c.position for c in nodes], offset, (n.position for n in self.graph.nodes))
+        for c in nodes:
+            c.position = (c.position[0] + dx, c.position[1] + dy)
         edges = [Edge(rename[e.src], e.src_port, rename[e.dst], e.dst_port) for e in part.graph.edges]
         if nodes:
             self.undo_stack.push(cmd.AddNodes(self, nodes, edges, text_label))
