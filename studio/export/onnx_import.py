@@ -67,15 +67,69 @@ def read_model(path: str | Path):
         raise ImportModelError(f"{path}: not a valid ONNX file; it may be truncated or corrupt ({exc})") from None
     if not model.ir_version or not model.graph.node:
         raise ImportModelError(f"{path}: holds no ONNX graph; it may be truncated or not an ONNX file")
-    for t in model.graph.initializer:
-        if t.data_location == onnx.TensorProto.EXTERNAL:
-            raise ImportModelError(f"{path}: weight {t.name} lives in an external data file; "
-                                   "export the model as one self-contained file")
+    # Every tensor is looked at before any is read: one with external data would be read
+    # from a path the file chooses, relative to wherever the importer happens to run.
+    for tensor, where in _tensors(model):
+        if tensor.data_location == onnx.TensorProto.EXTERNAL or len(tensor.external_data):
+            raise ImportModelError(f"{path}: {where} keeps its values in an external data file; "
+                                   "Layer Studio reads only self-contained ONNX files (re-save the model as one file)")
+        if tensor.data_type not in _READABLE:
+            kind = onnx.TensorProto.DataType.Name(tensor.data_type) \
+                if tensor.data_type in onnx.TensorProto.DataType.values() else f"type {tensor.data_type}"
+            raise ImportModelError(f"{path}: {where} holds {kind} values, which Layer Studio cannot read")
     try:
         onnx.checker.check_model(model)
     except Exception as exc:
         raise ImportModelError(f"{path}: the ONNX checker rejects this model: {exc}") from None
     return model
+
+
+# FLOAT, UINT8, INT8, UINT16, INT16, INT32, INT64, BOOL, FLOAT16, DOUBLE, UINT32, UINT64
+_READABLE = frozenset((1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13))
+
+
+def _tensors(model):
+    """Every tensor a model holds, with where it is: initializers, sparse initializers,
+    tensor attributes (Constant values among them) and the same in every subgraph and function."""
+    def in_graph(graph, prefix):
+        for t in graph.initializer:
+            yield t, f"{prefix}initializer {_short(t.name)}"
+        for i, sp in enumerate(graph.sparse_initializer):
+            yield from _sparse(sp, f"{prefix}sparse initializer {_short(sp.values.name) or i}")
+        yield from in_nodes(graph.node, prefix)
+
+    def in_nodes(nodes, prefix):
+        for node in nodes:
+            here = f"{prefix}node {_short(node.name or node.output[0] if node.output else node.op_type)}"
+            for a in node.attribute:
+                if a.HasField("t"):
+                    yield a.t, f"{here} attribute {a.name}"
+                for t in a.tensors:
+                    yield t, f"{here} attribute {a.name}"
+                if a.HasField("sparse_tensor"):
+                    yield from _sparse(a.sparse_tensor, f"{here} attribute {a.name}")
+                for sp in a.sparse_tensors:
+                    yield from _sparse(sp, f"{here} attribute {a.name}")
+                if a.HasField("g"):
+                    yield from in_graph(a.g, f"{here}'s subgraph {a.name}: ")
+                for g in a.graphs:
+                    yield from in_graph(g, f"{here}'s subgraph {a.name}: ")
+
+    yield from in_graph(model.graph, "")
+    for f in model.functions:
+        yield from in_nodes(f.node, f"function {_short(f.name)}: ")
+    for info in model.training_info:
+        yield from in_graph(info.initialization, "training initialization: ")
+        yield from in_graph(info.algorithm, "training algorithm: ")
+
+
+def _sparse(sp, where):
+    yield sp.values, where
+    yield sp.indices, where
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= 80 else name[:77] + "..."
 
 
 def import_onnx(path: str | Path, registry=None) -> ImportResult:
