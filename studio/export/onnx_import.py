@@ -144,6 +144,7 @@ def import_onnx(path: str | Path, registry=None) -> ImportResult:
         pass
     graph = Graph(registry)
     ctx = _Context(graph, path.name)
+    ctx.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 1)
     g = model.graph
     for t in g.initializer:
         ctx.consts[t.name] = numpy_helper.to_array(t)
@@ -251,6 +252,7 @@ class _Context:
         self.state: dict[str, torch.Tensor] = {}
         self.broken: set[str] = set()
         self.biasless: dict[str, str] = {}  # Linear node from a MatMul -> its ONNX output
+        self.opset = 1  # of the default domain: operators' meanings change with it
 
     def data(self, name: str) -> Val:
         if name not in self.values:

@@ -120,6 +120,31 @@ def activation(type_id, **param_of):
     return handler
 
 
+def softmax(type_id):
+    """Softmax/LogSoftmax. Before opset 13 the axis defaults to 1 and the input is coerced to
+    2-D: one softmax over everything from the axis on, not over the axis alone."""
+    def handler(ctx, node, a):
+        x = ctx.data(node.input[0])
+        if ctx.opset >= 13:
+            return ctx.layer(node, type_id, {"dim": int(a.get("axis", -1))}, [x])
+        rank = ctx.rank(node.input[0])
+        axis = int(a.get("axis", 1))
+        axis = axis + rank if axis < 0 else axis
+        if axis == rank - 1:
+            return ctx.layer(node, type_id, {"dim": -1}, [x])
+        if axis == 0:
+            raise Unmapped(f"a {node.op_type} over the batch axis")
+        dims = ctx.dims(node.input[0])
+        if dims is None or not all(isinstance(d, int) and d > 0 for d in dims[1:]):
+            raise Unmapped(f"a {node.op_type} (opset {ctx.opset}) from axis {axis} over a shape that is not known")
+        if all(d == 1 for d in dims[axis + 1:]):  # e.g. [B, 1000, 1, 1]: the same as over the axis alone
+            return ctx.layer(node, type_id, {"dim": axis}, [x])
+        flat = ctx.layer(node, "Reshape", {"shape": [*dims[1:axis], int(np.prod(dims[axis:]))]}, [x])
+        out = ctx.layer(node, type_id, {"dim": -1}, flat)
+        return ctx.layer(node, "Reshape", {"shape": list(dims[1:])}, out)
+    return handler
+
+
 def gelu(ctx, node, a):
     if a.get("approximate", "none") not in ("none", b"none"):
         raise Unmapped("tanh-approximated GELU")
@@ -270,7 +295,7 @@ HANDLERS = {
     "Conv": conv, "Gemm": gemm, "MatMul": matmul, "Add": add_or_mul, "Mul": add_or_mul, "Concat": concat,
     "Relu": activation("ReLU"), "Sigmoid": activation("Sigmoid"), "Tanh": activation("Tanh"),
     "LeakyRelu": activation("LeakyReLU", negative_slope=("alpha", 0.01)),
-    "Softmax": activation("Softmax", dim=("axis", -1)), "Gelu": gelu,
+    "Softmax": softmax("Softmax"), "LogSoftmax": softmax("LogSoftmax"), "Gelu": gelu,
     "MaxPool": pool("Max"), "AveragePool": pool("Avg"), "GlobalAveragePool": global_avg,
     "Flatten": flatten, "Reshape": reshape, "Transpose": transpose, "BatchNormalization": batchnorm,
     "Dropout": passthrough, "Identity": passthrough, "LSTM": recurrent, "GRU": recurrent,

@@ -25,10 +25,12 @@ def _nn(name, **fixed):
     return build
 
 
-def _softmax_infer(p, ins):
-    expect_float("Softmax", ins["in"])
-    axis_of("Softmax", ins["in"], p["dim"], "dim")
-    return {"out": ins["in"]}
+def _softmax_infer(title):
+    def infer(p, ins):
+        expect_float(title, ins["in"])
+        axis_of(title, ins["in"], p["dim"], "dim")
+        return {"out": ins["in"]}
+    return infer
 
 
 def _softmax_build(p, ins):
@@ -50,7 +52,9 @@ SPECS = (
     _act("Sigmoid", "Sigmoid", "1 / (1 + e^-x), squashes to (0, 1).", _nn("Sigmoid")),
     _act("Tanh", "Tanh", "Hyperbolic tangent, squashes to (-1, 1).", _nn("Tanh")),
     _act("Softmax", "Softmax", "Turns scores into probabilities along one axis (losses take raw scores).",
-         _softmax_build, (Param("dim", "int", -1, -8, 8, doc="Axis"),), infer=_softmax_infer),
+         _softmax_build, (Param("dim", "int", -1, -8, 8, doc="Axis"),), infer=_softmax_infer("Softmax")),
+    _act("LogSoftmax", "Log softmax", "Logarithm of the softmax along one axis (for NLL losses).",
+         _nn("LogSoftmax"), (Param("dim", "int", -1, -8, 8, doc="Axis"),), infer=_softmax_infer("LogSoftmax")),
 )
 
 
