@@ -3,11 +3,11 @@ no graph state of their own beyond the ids that name what they draw."""
 
 from __future__ import annotations
 
-import hashlib
-
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
+
+from studio.layers.categories import category_hex
 
 NODE_WIDTH = 184.0
 HEADER = 28.0
@@ -15,22 +15,12 @@ ROW = 20.0
 FOOTER = 22.0
 PORT_R = 5.5
 
-CATEGORY_COLOURS = {
-    "Input/Output": "#3f8f5a", "Dense": "#3d6fb6", "Convolution": "#7a52b3", "Pooling": "#8d6cc4",
-    "Activation": "#c47f1f", "Normalization": "#2f9aa0", "Regularization": "#6f7f8f",
-    "Recurrent": "#b34f7a", "Attention": "#b3583d", "Merge": "#5f7f2f", "Reshape": "#7f6f4f",
-    "Loss": "#b33d3d",
-}
-
 ERROR_COLOUR = QColor("#e0403a")
 WARNING_COLOUR = QColor("#e0a030")
 
 
 def category_colour(category: str) -> QColor:
-    if category in CATEGORY_COLOURS:
-        return QColor(CATEGORY_COLOURS[category])
-    hue = int(hashlib.md5(category.encode()).hexdigest()[:4], 16) % 360  # stable across runs
-    return QColor.fromHsv(hue, 140, 170)
+    return QColor(category_hex(category))
 
 
 class Theme:
