@@ -13,9 +13,10 @@ import time
 import uuid
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QLabel, QListWidget, QListWidgetItem,
-                               QMessageBox, QVBoxLayout)
+from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtSvgWidgets import QSvgWidget
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QLabel, QListWidget,
+                               QListWidgetItem, QMessageBox, QVBoxLayout)
 
 from studio.core.errors import StudioError
 from studio.core.project import Project, from_dict, load
@@ -39,10 +40,14 @@ def _pid_alive(pid: int) -> bool:
 
 
 class TemplateChooser(QDialog):
+    """The templates by title, and for the one selected its whole description and a
+    drawing of its graph (the same SVG a notebook shows), so a person sees what each is."""
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("New project")
         self.list = QListWidget()
+        self._docs: dict[str, tuple[str, str]] = {"": ("Empty project", "A blank canvas.")}
         blank = QListWidgetItem("Empty project")
         blank.setData(256, "")
         self.list.addItem(blank)
@@ -52,20 +57,64 @@ class TemplateChooser(QDialog):
                 title, desc = doc.get("name", name), doc.get("description", "")
             except (OSError, ValueError):
                 title, desc = name, ""
-            item = QListWidgetItem(f"{title}\n    {desc[:110]}{'…' if len(desc) > 110 else ''}")
+            self._docs[name] = (title, desc)
+            item = QListWidgetItem(title)
             item.setToolTip(desc)
             item.setData(256, name)
             self.list.addItem(item)
+        self.preview = QSvgWidget()
+        self.preview.setObjectName("template_preview")
+        self.preview.setMinimumSize(420, 260)
+        self.title = QLabel()
+        self.title.setObjectName("template_title")
+        font = self.title.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        self.title.setFont(font)
+        self.description = QLabel()
+        self.description.setObjectName("template_description")
+        self.description.setWordWrap(True)
+        self.description.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.description.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.list.currentItemChanged.connect(lambda _new, _old: self._show(self.chosen()))
         self.list.setCurrentRow(1 if self.list.count() > 1 else 0)
         self.list.itemDoubleClicked.connect(lambda _i: self.accept())
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        right = QVBoxLayout()
+        right.addWidget(self.title)
+        right.addWidget(self.preview, 1)
+        right.addWidget(self.description)
+        body = QHBoxLayout()
+        self.list.setMaximumWidth(260)
+        body.addWidget(self.list)
+        body.addLayout(right, 1)
         lay = QVBoxLayout(self)
         lay.addWidget(QLabel("Start from a template:"))
-        lay.addWidget(self.list)
+        lay.addLayout(body, 1)
         lay.addWidget(buttons)
-        self.resize(620, 360)
+        self.resize(900, 560)
+
+    def _show(self, name: str) -> None:
+        title, desc = self._docs.get(name, (name, ""))
+        self.title.setText(title)
+        self.description.setText(desc)
+        self.preview.load(QByteArray(self.preview_svg(name).encode("utf-8")))
+        self.preview.renderer().setAspectRatioMode(Qt.AspectRatioMode.KeepAspectRatio)  # load() resets it
+
+    def preview_svg(self, name: str) -> str:
+        from studio.core.graph import Graph
+        from studio.export.svg import graph_svg
+
+        from studio.ui.canvas.items import Theme
+
+        try:
+            graph = load(template_path(name)).graph if name else Graph()
+        except StudioError:
+            graph = Graph()
+        background = self.palette().color(self.palette().ColorRole.Base).name()
+        return graph_svg(graph, background=background, text=Theme.text.name(), body=Theme.body.name())
 
     def chosen(self) -> str:
         item = self.list.currentItem()

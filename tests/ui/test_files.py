@@ -148,3 +148,27 @@ def test_the_editor_does_not_import_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split()[-1] == "False"
+
+
+def test_template_chooser_shows_each_template_whole_with_a_drawing_of_its_graph(qtbot):
+    import json
+
+    from studio.resources import template_names, template_path
+    from studio.ui.files import TemplateChooser
+
+    dialog = TemplateChooser()
+    qtbot.addWidget(dialog)
+    seen = set()
+    for row in range(dialog.list.count()):
+        dialog.list.setCurrentRow(row)
+        name = dialog.chosen()
+        seen.add(name)
+        if not name:
+            continue
+        doc = json.loads(template_path(name).read_text(encoding="utf-8"))
+        assert dialog.description.text() == doc["description"]  # the whole text, not cut off
+        assert dialog.title.text() == doc["name"]
+        assert dialog.preview.renderer().isValid()
+        svg = dialog.preview_svg(name)
+        assert all(f">{node['id']}<" in svg for node in doc["nodes"])
+    assert seen == {"", *template_names()}
