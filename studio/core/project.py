@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -35,7 +36,7 @@ from studio.core.graph import BadTrainingValue, Graph
 from studio.core.settings import default_training, validate_training
 
 FORMAT = 1
-MAX_BYTES = 64 * 1024 * 1024
+MAX_BYTES = 64 * 1024 * 1024  # a project file larger than this is refused before it is read
 
 # MIGRATIONS[n] turns a format-n document into a format-(n+1) document.
 MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
@@ -108,10 +109,7 @@ def load(path: str | os.PathLike, registry=None) -> Project:
     path = Path(path)
     name = str(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise ProjectFileError(name, "", f"file is {size} bytes; a project file is at most {MAX_BYTES}")
-        raw = path.read_bytes()
+        raw = _read_regular(path, name)
     except ProjectFileError:
         raise
     except FileNotFoundError:
@@ -124,6 +122,27 @@ def load(path: str | os.PathLike, registry=None) -> Project:
     project.path = project.origin = path
     remove_stale_temporaries(path)
     return project
+
+
+def _read_regular(path: Path, name: str) -> bytes:
+    """The bytes of a regular file of at most :data:`MAX_BYTES`, checked before reading:
+    a device (``/dev/zero``), a pipe or a socket would be read forever. Opened without
+    blocking (a FIFO with no writer would block the open itself), then checked on the
+    open file, so it cannot be swapped between the check and the read."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(name)
+        if not stat.S_ISREG(info.st_mode):
+            raise ProjectFileError(name, "", "is not a regular file (a device, pipe or socket); "
+                                   "a project file is a plain .json file")
+        if info.st_size > MAX_BYTES:
+            raise ProjectFileError(name, "", f"file is {info.st_size} bytes; a project file is at most {MAX_BYTES}")
+        raw = f.read(MAX_BYTES + 1)
+    if len(raw) > MAX_BYTES:  # grew while it was read
+        raise ProjectFileError(name, "", f"file is over {MAX_BYTES} bytes; a project file is at most {MAX_BYTES}")
+    return raw
 
 
 def loads(raw: bytes | str, name: str = "<project>", registry=None) -> Project:
