@@ -13,6 +13,7 @@ from typing import Mapping
 import torch
 
 from studio.core.atomic import atomic_write_bytes
+from studio.core.pickled import refusal
 from studio.export.errors import ExportError
 
 SAFETENSORS = (".safetensors",)
@@ -72,10 +73,8 @@ def _read_pickled(path: Path) -> dict[str, torch.Tensor]:
 
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise WeightsError(f"{path}: refused: the file holds Python objects other than tensors, which "
-                           f"could run code when loaded; Layer Studio never executes them ({first})") from None
+    except pickle.UnpicklingError:  # torch's text recommends loading it unsafely
+        raise WeightsError(refusal(path, "PyTorch weights file")) from None
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, KeyError) as exc:
         raise WeightsError(f"{path}: not a readable PyTorch weights file ({exc})") from None
     return state_dict_of(obj, str(path))

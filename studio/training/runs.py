@@ -32,6 +32,7 @@ from typing import Any
 from studio.core import jsontext
 from studio.core.atomic import atomic_path, atomic_write_bytes, atomic_write_text
 from studio.core.errors import StudioError
+from studio.core.pickled import refusal
 
 
 class RunError(StudioError):
@@ -142,10 +143,14 @@ class RunFolder:
         path = self.checkpoint_path(kind)
         if not path.exists():
             raise RunError(f"{path}: no checkpoint to resume from")
+        import pickle
+
         try:
             import torch
 
             return torch.load(path, map_location=map_location, weights_only=True)
+        except pickle.UnpicklingError:  # torch's text recommends loading it unsafely
+            raise RunError(refusal(path, "checkpoint")) from None
         except Exception as exc:  # a truncated or foreign file: say which
             raise RunError(f"{path}: not a readable checkpoint ({exc})") from None
 
