@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Callable
 
 from studio.core.project import Project
-from studio.export.common import build_module
 from studio.export.errors import ExportError
 
 FORMATS = {
@@ -26,6 +25,7 @@ def export_project(project: Project, fmt: str, out: str | Path, *, weights=None,
                    exporter: str = "auto", progress: Callable[[str, float], None] | None = None):
     """Export ``project`` as ``fmt`` to ``out``; returns the format's report (``.to_json()``)."""
     from studio.export import pytorch
+    from studio.export.common import build_module  # torch: only once an export runs
     from studio.export.onnx import DEFAULT_OPSET, export_onnx
 
     if fmt not in FORMATS:

@@ -1,13 +1,16 @@
 """What the machine can train on: CPU, each CUDA device, Apple MPS, XLA (TPU).
 
 Absent devices are listed too, each with the reason, so the UI can grey them out and
-say why.
+say why. The CPU line needs no torch, and neither does an accelerator that this install
+cannot have (a CPU-only torch build has no CUDA, MPS exists only on macOS, XLA needs
+torch_xla): torch is imported only to probe one that it could have.
 """
 
 from __future__ import annotations
 
 import os
 import platform
+import sys
 from dataclasses import asdict, dataclass
 
 from studio.core.errors import StudioError
@@ -43,18 +46,68 @@ def cpu_name() -> str:
 
 
 def list_devices() -> list[Device]:
-    import torch
-
     out = [Device("cpu", "cpu", cpu_name(), True, cores=os.cpu_count())]
-    out += _cuda(torch)
-    out.append(_mps(torch))
+    loaded = sys.modules.get("torch")  # already imported: probing with it costs nothing
+    if loaded is None and not built_with_gpu():
+        out.append(Device("cuda", "cuda", "CUDA GPU", False, NO_CUDA_BUILD))
+    else:
+        out += _cuda(_torch())
+    if loaded is None and sys.platform != "darwin":
+        out.append(Device("mps", "mps", "Apple GPU (MPS)", False, NO_MPS_BUILD))
+    else:
+        out.append(_mps(_torch()))
     out.append(_xla())
     return out
 
 
+NO_CUDA_BUILD = "this PyTorch is a CPU-only build (no CUDA support)"
+NO_MPS_BUILD = "this PyTorch has no MPS support (macOS builds only)"
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def built_with_gpu() -> bool:
+    """Whether the installed torch was built for CUDA or ROCm, read from its
+    ``torch/version.py`` without importing torch; True when that cannot be told."""
+    import ast
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("torch")
+        folder = (spec.submodule_search_locations or [None])[0] if spec else None
+        if folder is None:
+            return True
+        with open(os.path.join(folder, "version.py"), encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+    except (OSError, SyntaxError, ValueError, ImportError):
+        return True
+    values = {}
+    for node in tree.body:
+        target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else \
+            node.target if isinstance(node, ast.AnnAssign) else None
+        if isinstance(target, ast.Name) and isinstance(node.value, ast.Constant):
+            values[target.id] = node.value.value
+    if "cuda" not in values or "hip" not in values:
+        return True
+    return values["cuda"] is not None or values["hip"] is not None
+
+
+def auto_device_id(devices: list[Device]) -> str:
+    """What ``auto`` picks: the first CUDA device, else MPS, else the CPU."""
+    for kind in ("cuda", "mps"):
+        for d in devices:
+            if d.kind == kind and d.available:
+                return d.id
+    return "cpu"
+
+
 def _cuda(torch) -> list[Device]:
     if not torch.backends.cuda.is_built() or torch.version.cuda is None and torch.version.hip is None:
-        return [Device("cuda", "cuda", "CUDA GPU", False, "this PyTorch is a CPU-only build (no CUDA support)")]
+        return [Device("cuda", "cuda", "CUDA GPU", False, NO_CUDA_BUILD)]
     try:
         count = torch.cuda.device_count()
     except Exception as exc:  # a broken driver raises here
@@ -71,13 +124,17 @@ def _cuda(torch) -> list[Device]:
 def _mps(torch) -> Device:
     backend = getattr(torch.backends, "mps", None)
     if backend is None or not backend.is_built():
-        return Device("mps", "mps", "Apple GPU (MPS)", False, "this PyTorch has no MPS support (macOS builds only)")
+        return Device("mps", "mps", "Apple GPU (MPS)", False, NO_MPS_BUILD)
     if not backend.is_available():
         return Device("mps", "mps", "Apple GPU (MPS)", False, "no Apple GPU available (needs macOS 12.3+ on Apple silicon)")
     return Device("mps", "mps", "Apple GPU (MPS)", True)
 
 
 def _xla() -> Device:
+    import importlib.util
+
+    if importlib.util.find_spec("torch_xla") is None:
+        return Device("xla", "xla", "XLA (TPU)", False, "torch_xla is not installed")
     try:
         import torch_xla.core.xla_model as xm  # noqa: F401
     except ImportError:
@@ -101,11 +158,7 @@ def resolve_device(spec: str | None, devices: list[Device] | None = None):
     spec = (spec or "auto").strip().lower()
     devices = devices if devices is not None else list_devices()
     if spec == "auto":
-        for kind in ("cuda", "mps"):
-            for d in devices:
-                if d.kind == kind and d.available:
-                    return torch.device(d.id)
-        return torch.device("cpu")
+        return torch.device(auto_device_id(devices))
     if spec == "cpu":
         return torch.device("cpu")
     kind, _, index = spec.partition(":")
