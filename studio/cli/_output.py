@@ -7,10 +7,13 @@ import sys
 from typing import Any
 
 from studio.core import jsontext
+from studio.core.errors import clip as clip_text
 
 
 def emit_json(obj: dict[str, Any]) -> None:
-    """One object per line, strict JSON (a NaN is null)."""
+    """One object per line, strict JSON (a NaN is null); a message is clipped like on stderr."""
+    if isinstance(obj.get("message"), str):
+        obj = {**obj, "message": clip(obj["message"])}
     say(jsontext.dumps(obj, separators=(",", ":"), ensure_ascii=False))
 
 
@@ -31,8 +34,17 @@ def stdout_gone() -> None:
     os.close(devnull)
 
 
+# An error is one line of at most this many characters: a value or a path quoted from a
+# hostile file can be a megabyte long, and a library's message can run over many lines.
+MAX_MESSAGE = 600
+
+
+def clip(message: str) -> str:
+    return clip_text(message, MAX_MESSAGE)
+
+
 def error(message: str) -> None:
-    print(f"studio: {message}", file=sys.stderr)
+    print(f"studio: {clip(message)}", file=sys.stderr)
 
 
 def human(n: float) -> str:

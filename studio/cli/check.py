@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import argparse
 
+from studio.cli._args import training_setting
 from studio.cli._output import emit_json, error, human, human_bytes
 from studio.core.analysis import ERROR, analyze
 from studio.core.errors import StudioError
 from studio.core.project import load
-
-NAME = "check"
-HELP = "check a project: per-node shapes, params, FLOPs, totals and problems (exit 1 on errors)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("project", help="project file (.json)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("--strict", action="store_true", help="treat warnings as problems too")
-    p.add_argument("--batch-size", type=int, default=None, help="batch size for the memory estimate")
+    p.add_argument("--batch-size", type=training_setting("batch_size"), default=None,
+                   help="batch size for the memory estimate (default: the project's)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,8 +10,6 @@ import os
 from studio.cli._output import emit_json, error
 from studio.core.errors import StudioError
 
-NAME = "data"
-HELP = "load a project's data as training would: sizes, classes, skipped files, Input shapes (exit 1 on problems)"
 SHOW_SKIPPED = 20
 
 
@@ -37,6 +35,14 @@ def _options(pairs: list[str]) -> dict:
         except ValueError:
             out[key] = value
     return out
+
+
+def _unknown_dataset(name: str, known: list[str]) -> str:
+    import difflib
+
+    near = difflib.get_close_matches(name, known, n=1)
+    return (f"--dataset: no dataset or importer named {name!r}" + (f"; did you mean {near[0]!r}?" if near else "")
+            + f" (known: {', '.join(known)})")
 
 
 def _list(as_json: bool) -> int:
@@ -77,9 +83,11 @@ def run(args: argparse.Namespace) -> int:
         return _list(args.json)
     from studio.core.project import load
     from studio.data.preview import class_balance
-    from studio.data.registry import data_section, load_data
+    from studio.data.registry import data_section, dataset_names, load_data
 
     try:
+        if args.dataset and args.dataset not in dataset_names():
+            raise ValueError(_unknown_dataset(args.dataset, dataset_names()))
         project = load(args.project) if args.project else None
         config = data_section(project) if project else {}
         if args.dataset:

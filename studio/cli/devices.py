@@ -6,19 +6,16 @@ import argparse
 
 from studio.cli._output import emit_json, human_bytes
 
-NAME = "devices"
-HELP = "list the devices training can use (CPU, CUDA, MPS, XLA) and why others are unavailable"
-
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object per device, then a summary")
 
 
 def run(args: argparse.Namespace) -> int:
-    from studio.training.devices import list_devices, resolve_device
+    from studio.training.devices import auto_device_id, list_devices
 
-    devices = list_devices()
-    auto = str(resolve_device("auto", devices))
+    devices = list_devices()  # imports torch only to probe an accelerator this install could have
+    auto = auto_device_id(devices)
     if args.json:
         for d in devices:
             emit_json({"type": "device", **d.to_json()})

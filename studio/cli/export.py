@@ -6,12 +6,10 @@ from __future__ import annotations
 import argparse
 import warnings
 
+from studio.cli._args import output_problem
 from studio.cli._output import emit_json, error, human_bytes
 from studio.core.errors import StudioError
 from studio.core.project import load
-
-NAME = "export"
-HELP = "export a project's model (ONNX, PyTorch code, weights, TorchScript), checked before it is written"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -33,8 +31,16 @@ def run(args: argparse.Namespace) -> int:
     from studio.export.common import quiet_native_stderr
     from studio.export.errors import ExportError
     from studio.export.formats import export_project
+    from studio.export.onnx import OPSETS
     from studio.export.weights import WeightsError
 
+    if args.opset is not None and args.format != "onnx":
+        return _fail(args, f"--opset applies to the onnx format only, not {args.format}", 2)
+    if args.opset is not None and args.opset not in OPSETS:
+        return _fail(args, f"--opset {args.opset} is not supported; choose {OPSETS.start}-{OPSETS.stop - 1}", 2)
+    problem = output_problem(args.out)
+    if problem:
+        return _fail(args, f"--out: {problem}", 2)
     try:
         project = load(args.project)
     except StudioError as exc:

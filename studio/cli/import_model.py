@@ -5,11 +5,8 @@ from __future__ import annotations
 import argparse
 import warnings
 
+from studio.cli._args import output_problem
 from studio.cli._output import emit_json, error
-
-NAME = "import"
-HELP = ("import an ONNX model as an editable project (weights saved beside it), or with --into, "
-        "start an existing project from another model's matching weights")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -27,6 +24,9 @@ def run(args: argparse.Namespace) -> int:
     from studio.export.errors import ImportModelError
     from studio.export.onnx_import import import_onnx, read_model
 
+    problem = output_problem(args.out)
+    if problem:
+        return _fail(args, f"--out: {problem}", 2)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

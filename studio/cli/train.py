@@ -7,31 +7,22 @@ import signal
 import sys
 import time
 
+from studio.cli._args import device_spec, output_problem, training_setting
 from studio.cli._output import emit_json, error, say
 from studio.core.errors import StudioError
-
-NAME = "train"
-HELP = "train a project and keep the run (weights, checkpoints, metrics); works under torchrun"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("project", help="project file (.json)")
-    p.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:N, mps or xla (default: the project's)")
-    p.add_argument("--epochs", type=_positive, default=None, help="number of epochs (default: the project's)")
-    p.add_argument("--batch-size", type=_positive, default=None, help="batch size (default: the project's)")
+    p.add_argument("--device", type=device_spec, default=None,
+                   help="auto, cpu, cuda, cuda:N, mps or xla (default: the project's)")
+    p.add_argument("--epochs", type=training_setting("epochs"), default=None,
+                   help="number of epochs (default: the project's)")
+    p.add_argument("--batch-size", type=training_setting("batch_size"), default=None,
+                   help="batch size (default: the project's)")
     p.add_argument("--out", default=None, metavar="RUNDIR", help="run folder (default: <project dir>/runs/<new>)")
     p.add_argument("--resume", default=None, metavar="RUNDIR", help="continue the run in RUNDIR from its last checkpoint")
     p.add_argument("--json", action="store_true", help="one JSON object per line: each epoch, then a summary")
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 class _Printer:
@@ -73,6 +64,10 @@ def run(args: argparse.Namespace) -> int:
             error(message)
         return code
 
+    if args.out is not None and args.resume is None:  # before the data is loaded
+        problem = output_problem(args.out, folder=True)
+        if problem:
+            return fail(2, f"--out: {problem}")
     try:
         project = load(args.project)
     except StudioError as exc:

@@ -62,10 +62,8 @@ def test_unreadable_project_and_bad_arguments_exit_2(tmp_path, capsys):
     assert main(["train", str(broken), "--json"]) == 2
     err = json_lines(capsys.readouterr().out)[-1]
     assert err["type"] == "error" and "broken.json" in err["message"]
-    with pytest.raises(SystemExit) as exit_info:
-        main(["train", str(broken), "--epochs", "0"])
-    assert exit_info.value.code == 2
-    capsys.readouterr()
+    assert main(["train", str(broken), "--epochs", "0"]) == 2
+    assert "--epochs" in capsys.readouterr().err
 
 
 def test_unavailable_device_exits_2_with_the_reason(project_file, capsys):
@@ -113,7 +111,7 @@ def test_devices_lists_cpu_and_absent_devices(capsys):
 
 def test_an_out_of_range_batch_size_is_refused_before_training(project_file, tmp_path, capsys):
     assert main(["train", str(project_file), "--batch-size", "100000000000", "--out", str(tmp_path / "r")]) == 2
-    assert "batch_size" in capsys.readouterr().err
+    assert "--batch-size" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
 
 
