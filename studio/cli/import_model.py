@@ -45,11 +45,14 @@ def run(args: argparse.Namespace) -> int:
                        "weights": sorted(k.split(".", 2)[2] for k in result.state if k.split(".")[1] == node.id)})
         emit_json({"type": "summary", "ok": True, "model": str(args.model), "project": str(project_path),
                    "weights": str(weights_path), "nodes": len(graph), "edges": len(graph.edges),
-                   "tensors": len(result.state), "folded": result.folded})
+                   "tensors": len(result.state), "folded": result.folded,
+                   "max_diff": result.check.max_abs, "max_rel_diff": result.check.max_rel,
+                   "checked_on": result.check.inputs})
     else:
         print(f"wrote {project_path} ({len(graph)} nodes) and {weights_path} ({len(result.state)} tensors)")
         if result.folded:
             print("folded into parameters (shape computations, weight layouts): " + ", ".join(f"{k} x{v}" for k, v in sorted(result.folded.items())))
+        print(result.check)
         print(f"training and export of {project_path.name} start from these weights")
     return 0
 

@@ -24,6 +24,7 @@ from studio.core.project import Project
 from studio.export.errors import ImportModelError
 from studio.export.onnx_constants import constant_value, fold, tensor_dims
 from studio.export.onnx_ops import DATA_INPUTS, HANDLERS, Unmapped, Val
+from studio.export.tolerance import TOLERANCE, allowed, difference
 
 MAX_BYTES = 2 * 1024**3
 
@@ -33,6 +34,7 @@ class ImportResult:
     project: Project
     state: dict[str, torch.Tensor]
     folded: dict[str, int] = field(default_factory=dict)  # shape-only operators folded away, by type
+    check: Verification | None = None  # the imported graph against onnxruntime on the source file
 
     def weights_path(self, project_path: str | Path) -> Path:
         p = Path(project_path)
@@ -44,6 +46,20 @@ class ImportResult:
 
         weights = save_weights(self.state, self.weights_path(project_path))
         return self.project.save(project_path), weights
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The imported graph and onnxruntime on the source file, run on the same random inputs."""
+
+    inputs: str  # what they were, e.g. "a batch of 8 random samples"
+    max_abs: float
+    max_rel: float
+    worst: str  # the output that differs most, relative to its size
+
+    def __str__(self) -> str:
+        return (f"matches onnxruntime on the source file: largest difference {self.max_abs:.3g} "
+                f"(relative {self.max_rel:.3g}, at {self.worst}) on {self.inputs}")
 
 
 def read_model(path: str | Path):
@@ -205,18 +221,85 @@ def import_onnx(path: str | Path, registry=None) -> ImportResult:
     project = Project(graph, name=model.graph.name or path.stem,
                       description=f"Imported from {path.name} ({model.producer_name or 'unknown producer'}, "
                                   f"opset {max((o.version for o in model.opset_import), default=0)}).")
-    _check_weights(graph, ctx.state, path)
-    return ImportResult(project, ctx.state, dict(folded))
+    module = _check_weights(graph, ctx.state, path)
+    check = verify(model, module, ctx, path)
+    return ImportResult(project, ctx.state, dict(folded), check)
 
 
-def _check_weights(graph: Graph, state: dict, path: Path) -> None:
+def _check_weights(graph: Graph, state: dict, path: Path):
     from studio.compile.module import compile_graph
     from studio.export.weights import WeightsError, load_into
 
     try:
-        load_into(compile_graph(graph), state, f"{path.name}'s weights")
+        module = compile_graph(graph)
+        load_into(module, state, f"{path.name}'s weights")
     except WeightsError as exc:
         raise ImportModelError(str(exc)) from None
+    return module.eval()
+
+
+BATCH = 8
+
+
+def verify(model, module, ctx, path: Path, tolerance: float = TOLERANCE) -> Verification:
+    """Run onnxruntime on the source model and the imported module on the same random inputs
+    (a batch of 8 where the batch is free, random within each input's range); refuse the
+    import, naming the output that differs most, beyond the tolerance."""
+    import onnxruntime as ort
+
+    rng = np.random.default_rng(0)
+    feeds, batch = {}, BATCH
+    for vi in model.graph.input:
+        if vi.name not in ctx.input_ids:
+            continue
+        dims = tensor_dims(vi) or []
+        node = ctx.graph.node(ctx.input_ids[vi.name])
+        length = node.params.get("length") or 16
+        shape = [d if isinstance(d, int) and d > 0 else (BATCH if i == 0 else length) for i, d in enumerate(dims)]
+        batch = shape[0] if shape else batch
+        dtype = _NUMPY_TYPES.get(vi.type.tensor_type.elem_type)
+        if dtype is None:
+            raise ImportModelError(f"{path}: input {vi.name} has a type Layer Studio inputs do not take")
+        if np.issubdtype(dtype, np.integer):
+            feeds[vi.name] = rng.integers(0, ctx.id_range(node.id), size=shape).astype(dtype)
+        else:
+            feeds[vi.name] = rng.standard_normal(shape).astype(dtype)
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    try:
+        session = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+        want = session.run(None, feeds)
+    except Exception as exc:
+        raise ImportModelError(f"{path}: onnxruntime cannot run the source model, so the import cannot be "
+                               f"verified: {_first_line(exc)}") from None
+    inputs = [torch.from_numpy(feeds[name]) for name in ctx.input_order(module.input_names)]
+    with torch.no_grad():
+        got = module(*inputs)
+    got = got if isinstance(got, tuple) else (got,)
+    got_by_name = dict(zip(module.output_names, got))
+    results = {}
+    for vi, w in zip(model.graph.output, want):
+        g = got_by_name[ctx.output_ids[vi.name]].numpy()
+        if g.shape != w.shape:
+            raise ImportModelError(f"{path}: output {vi.name} of the imported graph has shape {list(g.shape)}, "
+                                   f"onnxruntime gives {list(w.shape)}")
+        results[vi.name] = difference(g, w)
+    worst = max(results, key=lambda n: results[n].rel if results[n].abs == results[n].abs else float("inf"))
+    d = results[worst]
+    what = f"a batch of {batch} random samples"
+    if not d.within(tolerance):
+        raise ImportModelError(f"{path}: the imported graph does not compute what the file does: output {worst} "
+                               f"differs from onnxruntime by {d.abs:.3g} (relative {d.rel:.3g}, tolerance "
+                               f"{allowed(d.magnitude, tolerance):.3g}) on {what}")
+    return Verification(what, max(r.abs for r in results.values()), d.rel, worst)
+
+
+_NUMPY_TYPES = {1: np.float32, 6: np.int32, 7: np.int64, 11: np.float64}
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:300]
 
 
 def _needed(g, ctx) -> set[int]:
@@ -253,6 +336,8 @@ class _Context:
         self.broken: set[str] = set()
         self.biasless: dict[str, str] = {}  # Linear node from a MatMul -> its ONNX output
         self.opset = 1  # of the default domain: operators' meanings change with it
+        self.input_ids: dict[str, str] = {}  # ONNX input name -> Input node
+        self.output_ids: dict[str, str] = {}  # ONNX output name -> Output node
 
     def data(self, name: str) -> Val:
         if name not in self.values:
@@ -363,6 +448,17 @@ class _Context:
         params["field"] = node_id
         self.graph.add_node("Input", params, node_id=node_id)
         self.values[name] = Val(node_id, "out", "plain", len(dims))
+        self.input_ids[name] = node_id
+
+    def input_order(self, node_ids: list[str]) -> list[str]:
+        """The ONNX input names of the Input nodes ``node_ids``, in that order."""
+        onnx_name = {v: k for k, v in self.input_ids.items()}
+        return [onnx_name[n] for n in node_ids]
+
+    def id_range(self, node_id: str) -> int:
+        """How many token ids the layers reading this Input take (the smallest vocabulary)."""
+        sizes = [self.graph.node(e.dst).params.get("num_embeddings") for e in self.graph.edges if e.src == node_id]
+        return min([s for s in sizes if s] or [2])
 
     def add_output(self, name: str) -> None:
         v = self.values.get(name)
@@ -374,3 +470,4 @@ class _Context:
         node_id = name if NODE_ID.match(name) and name not in self.graph else self.new_id(name, "output")
         self.graph.add_node("Output", {}, node_id=node_id)
         self.graph.connect(v.node, v.port, node_id, "in")
+        self.output_ids[name] = node_id
