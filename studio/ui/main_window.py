@@ -16,7 +16,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMenu, QSpinBox
+from PySide6.QtWidgets import (QApplication, QDockWidget, QFrame, QLabel, QMainWindow, QMenu, QScrollArea,
+                               QSpinBox)
 
 from studio.core.errors import StudioError
 from studio.core.project import Project
@@ -39,6 +40,10 @@ _OPEN_WINDOWS: list = []  # windows made by New Window, kept alive until closed
 
 AREAS = {"left": Qt.DockWidgetArea.LeftDockWidgetArea, "right": Qt.DockWidgetArea.RightDockWidgetArea,
          "bottom": Qt.DockWidgetArea.BottomDockWidgetArea, "top": Qt.DockWidgetArea.TopDockWidgetArea}
+
+
+def _clamp(value: float, lo: int, hi: int) -> int:
+    return int(max(lo, min(hi, value)))
 
 
 def _unique(keys: list[QKeySequence]) -> list[QKeySequence]:
@@ -100,7 +105,14 @@ class MainWindow(FileActions, ClipboardActions, QMainWindow):
     def add_panel(self, widget, title: str, area: str | Qt.DockWidgetArea = "right") -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{title}")
-        dock.setWidget(widget)
+        # In a scroll area a panel asks for little room: at 200 % scale or on a small
+        # screen the window still fits and the canvas keeps most of it; the panel scrolls.
+        scroll = QScrollArea()
+        scroll.setObjectName(f"scroll_{title}")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(widget)
+        dock.setWidget(scroll)
         where = AREAS.get(area, Qt.DockWidgetArea.RightDockWidgetArea) if isinstance(area, str) else area
         existing = [d for d in self.findChildren(QDockWidget) if d is not dock and self.dockWidgetArea(d) == where
                     and not d.isFloating()]
@@ -144,13 +156,18 @@ class MainWindow(FileActions, ClipboardActions, QMainWindow):
             self.statusBar().showMessage("; ".join(self.plugin_errors), 15000)
 
     def size_panels(self) -> None:
+        """Side and bottom panels as shares of the window, so the canvas keeps most of it
+        at any size and scale."""
         docks = {self.dockWidgetArea(d): d for d in self.findChildren(QDockWidget) if not d.isFloating()}
-        sizes = {Qt.DockWidgetArea.LeftDockWidgetArea: 230, Qt.DockWidgetArea.RightDockWidgetArea: 310}
-        h = [(docks[a], w) for a, w in sizes.items() if a in docks]
-        if h:
-            self.resizeDocks([d for d, _ in h], [w for _, w in h], Qt.Orientation.Horizontal)
+        w, h = max(self.width(), 1), max(self.height(), 1)
+        sizes = {Qt.DockWidgetArea.LeftDockWidgetArea: _clamp(0.14 * w, 140, 250),
+                 Qt.DockWidgetArea.RightDockWidgetArea: _clamp(0.18 * w, 160, 310)}
+        side = [(docks[a], size) for a, size in sizes.items() if a in docks]
+        if side:
+            self.resizeDocks([d for d, _ in side], [s for _, s in side], Qt.Orientation.Horizontal)
         if Qt.DockWidgetArea.BottomDockWidgetArea in docks:
-            self.resizeDocks([docks[Qt.DockWidgetArea.BottomDockWidgetArea]], [150], Qt.Orientation.Vertical)
+            self.resizeDocks([docks[Qt.DockWidgetArea.BottomDockWidgetArea]], [_clamp(0.16 * h, 80, 200)],
+                             Qt.Orientation.Vertical)
 
     # ---- building -------------------------------------------------------------------
     def _action(self, name: str, text: str, slot, shortcut=None, icon_name: str | None = None) -> QAction:

@@ -15,7 +15,7 @@ from studio.resources import template_path
 def test_add_panel_and_menu(window):
     label = QLabel("runs")
     dock = window.add_panel(label, "Runs", "bottom")
-    assert isinstance(dock, QDockWidget) and dock.widget() is label
+    assert isinstance(dock, QDockWidget) and dock.widget().widget() is label  # in a scroll area
     assert window.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea
     train = window.menu("&Train")
     assert window.menu("Train") is train and window.menu("&Train") is train
