@@ -14,8 +14,22 @@ from studio.ui.canvas.items import Theme
 THEMES = ("dark", "light")
 current_theme = {"canvas": "#1e2024", "grid": "#272a2f"}
 
+# Fusion draws a check box's outline a shade darker than the window, which vanishes on a
+# dark one: the theme gives indicators their own border, and a tick for the checked state.
+INDICATOR_CSS = """
+QCheckBox::indicator, QAbstractItemView::indicator, QGroupBox::indicator {{
+    width: 13px; height: 13px; border: 1px solid {border}; border-radius: 2px; background: {background};
+}}
+QCheckBox::indicator:checked, QAbstractItemView::indicator:checked, QGroupBox::indicator:checked {{
+    background: {checked}; border-color: {checked}; image: url("{tick}");
+}}
+QCheckBox::indicator:disabled, QAbstractItemView::indicator:disabled {{ border-color: {disabled}; }}
+"""
+
 
 def apply_theme(app: QApplication, name: str) -> None:
+    """Palette (with a disabled group, so a greyed-out button looks greyed out), check
+    box indicators, and the canvas colours. Plots follow the palette change themselves."""
     if name not in THEMES:
         name = "dark"
     data = json.loads(resource("themes", f"{name}.json").read_text(encoding="utf-8"))
@@ -23,9 +37,17 @@ def apply_theme(app: QApplication, name: str) -> None:
     pal = QPalette()
     for role, colour in data["palette"].items():
         pal.setColor(getattr(QPalette.ColorRole, role), QColor(colour))
+    for role, colour in data.get("disabled", {}).items():
+        pal.setColor(QPalette.ColorGroup.Disabled, getattr(QPalette.ColorRole, role), QColor(colour))
     app.setPalette(pal)
+    ind = data.get("indicator")
+    if ind:
+        tick = resource("icons", "check.svg").as_posix()
+        disabled = data.get("disabled", {}).get("Text", ind["border"])
+        app.setStyleSheet(INDICATOR_CSS.format(tick=tick, disabled=disabled, **ind))
     Theme.set_dark(bool(data["dark"]))
-    current_theme.update(canvas=data["canvas"], grid=data["grid"])
+    current_theme.update(canvas=data["canvas"], grid=data["grid"], name=name, **{
+        f"plot_{k}": v for k, v in data.get("plot", {}).items()})
 
 
 def _clear_clipboard() -> None:

@@ -86,7 +86,11 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
             plot.setClipToView(True)
             plot.setLabel("bottom", "epoch")
             plot.enableAutoRange(False)  # ranges follow the data in _fit_y / _fit_x
-        self.loss_plot.addLegend(offset=(-10, 10))
+        # The legend sits in one row under the loss plot, not over its curves.
+        self.legend = pg.LegendItem(colCount=4, labelTextSize="8pt")
+        self.addItem(self.legend, row=1, col=0)
+        self.ci.layout.setRowStretchFactor(0, 10)
+        self.loss_plot.legend = self.legend  # curves with a name join it
         self.series = {k: Series() for k in ("batch", "smooth", "train", "val", "metric", "lr")}
         self.curves = {
             "batch": self.loss_plot.plot(pen=_pen((90, 140, 200, 110)), name="batch"),
@@ -102,10 +106,38 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
         self.epochs = 1
         self.smoothed = None
         self.dirty = False
+        self.apply_palette()
         self.timer = QTimer(self)
         self.timer.setInterval(REDRAW_MS)
         self.timer.timeout.connect(self.redraw)
         self.timer.start()
+
+    # ---- colours ------------------------------------------------------------------------
+    def apply_palette(self) -> None:
+        """Background, axes and titles from the application palette, so the plots
+        follow the light and dark themes."""
+        pal = self.palette()
+        background = pal.color(pal.ColorRole.Base)
+        foreground = pal.color(pal.ColorRole.Text)
+        self.foreground = foreground.name()
+        self.setBackground(background)
+        for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
+            for name in ("left", "bottom"):
+                axis = plot.getAxis(name)
+                axis.setPen(foreground)
+                axis.setTextPen(foreground)
+            title = plot.titleLabel.text
+            if title:
+                plot.setTitle(title, color=foreground.name())
+        self.legend.setLabelTextColor(foreground)
+
+    def changeEvent(self, event) -> None:
+        from PySide6.QtCore import QEvent
+
+        if (event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange)
+                and hasattr(self, "legend")):  # not while the base class is being built
+            self.apply_palette()
+        super().changeEvent(event)
 
     # ---- data in ----------------------------------------------------------------------
     def reset(self) -> None:
@@ -142,7 +174,8 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
         if r["metrics"]:
             name, value = next(iter(r["metrics"].items()))
             self.series["metric"].extend(e, [math.nan if value is None else value])
-            self.metric_plot.setTitle(name)
+            if self.metric_plot.titleLabel.text != name:
+                self.metric_plot.setTitle(name, color=self.foreground)
         self.series["lr"].extend(e, [r["lr"]])
         self.dirty = True
 
