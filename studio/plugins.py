@@ -15,8 +15,10 @@ import traceback
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from studio.layers.registry import LayerRegistry
+if TYPE_CHECKING:  # discovery fills any registry it is given; it needs the type only for hints
+    from studio.layers.registry import LayerRegistry
 
 ENTRY_POINT_GROUP = "studio.layers"
 ENV_PATH = "STUDIO_PLUGIN_PATH"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from studio.core.errors import StudioError
 from studio.core.graph import Edge, Graph
 from studio.core.shapes import TensorShape
-from studio.layers.spec import ROLE_INPUT, ROLE_OUTPUT
+from studio.spec.roles import ROLE_INPUT, ROLE_OUTPUT
 
 ERROR = "error"
 WARNING = "warning"

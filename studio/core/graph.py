@@ -26,7 +26,8 @@ from studio.core.events import Signal
 
 if TYPE_CHECKING:
     from studio.layers.registry import LayerRegistry
-    from studio.layers.spec import LayerSpec, Port
+    from studio.layers.spec import LayerSpec
+    from studio.spec.ports import Port
 
 NODE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 

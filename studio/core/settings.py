@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from studio.core.errors import BadParameter
-from studio.layers.spec import Param
+from studio.spec.params import Param
 
 TRAINING_PARAMS: tuple[Param, ...] = (
     Param("optimizer", "choice", "adam", choices=("sgd", "adam", "adamw", "rmsprop")),

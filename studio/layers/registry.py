@@ -6,7 +6,7 @@ from dataclasses import replace
 from types import ModuleType
 from typing import Iterator
 
-from studio.core.errors import StudioError, UnknownLayerType
+from studio.spec.errors import StudioError, UnknownLayerType
 from studio.layers.spec import LayerSpec
 
 

@@ -7,129 +7,22 @@ the code generator both read the :class:`Ctor` that ``build`` returns.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
 
-from studio.core.errors import BadParameter
-from studio.core.shapes import TensorShape
+# The vocabulary a declaration is written in lives in studio.spec, below both the graph
+# model and the layers; it is re-exported here, where plugins have always imported it.
+from studio.spec.build import Cost, Ctor
+from studio.spec.errors import BadParameter
+from studio.spec.params import Param, Params, ParamValue
+from studio.spec.ports import Port
+from studio.spec.roles import ROLE_INPUT, ROLE_LAYER, ROLE_OUTPUT
+from studio.spec.shapes import TensorShape
 
-ParamValue = Any
-Params = Mapping[str, ParamValue]
+__all__ = ["Cost", "Ctor", "LayerSpec", "Param", "ParamValue", "Params", "Port", "ROLE_INPUT", "ROLE_LAYER",
+           "ROLE_OUTPUT", "Shapes"]
+
 Shapes = Mapping[str, TensorShape]
-
-ROLE_LAYER = "layer"
-ROLE_INPUT = "input"
-ROLE_OUTPUT = "output"  # loss and plain output nodes: they mark what the model returns
-
-
-@dataclass(frozen=True)
-class Param:
-    """One typed parameter: ``int``, ``float``, ``bool``, ``choice``, ``str`` or ``ints``."""
-
-    name: str
-    kind: str
-    default: ParamValue
-    min: float | None = None
-    max: float | None = None
-    choices: tuple[str, ...] = ()
-    doc: str = ""
-
-    def allowed(self) -> str:
-        if self.kind == "choice":
-            return "one of " + ", ".join(self.choices)
-        if self.kind == "bool":
-            return "true or false"
-        lo = "-inf" if self.min is None else f"{self.min:g}"
-        hi = "inf" if self.max is None else f"{self.max:g}"
-        what = {"int": "an integer", "float": "a number", "ints": "a list of integers", "str": "text"}[self.kind]
-        if self.kind == "str":
-            return what
-        return f"{what} in [{lo}, {hi}]"
-
-    def validate(self, layer: str, value: ParamValue) -> ParamValue:
-        """Return the value coerced to this parameter's type, or raise :class:`BadParameter`."""
-        def bad(msg: str = "") -> BadParameter:
-            return BadParameter(layer, self.name, msg or f"{value!r} is not allowed; expected {self.allowed()}")
-
-        k = self.kind
-        if k == "bool":
-            if isinstance(value, bool):
-                return value
-            raise bad()
-        if k == "int":
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise bad()
-            if isinstance(value, float):
-                if not value.is_integer():
-                    raise bad()
-                value = int(value)
-            self._check_range(value, bad)
-            return value
-        if k == "float":
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise bad()
-            value = float(value)
-            self._check_range(value, bad)
-            return value
-        if k == "choice":
-            if value not in self.choices:
-                raise bad()
-            return value
-        if k == "str":
-            if not isinstance(value, str) or len(value) > 200:
-                raise bad()
-            return value
-        if k == "ints":
-            if not isinstance(value, (list, tuple)) or len(value) > 8:
-                raise bad()
-            out = []
-            for v in value:
-                if isinstance(v, bool) or not isinstance(v, int):
-                    raise bad()
-                self._check_range(v, bad)
-                out.append(v)
-            return tuple(out)
-        raise AssertionError(f"unknown parameter kind {k!r}")
-
-    def _check_range(self, value: float, bad: Callable[..., BadParameter]) -> None:
-        if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
-            raise bad()
-
-
-@dataclass(frozen=True)
-class Port:
-    """A named input or output. ``kind`` separates ordinary tensors from recurrent
-    state (``[layers, B, H]``), which may only be wired to a state input."""
-
-    name: str
-    doc: str = ""
-    optional: bool = False
-    kind: str = "tensor"  # "tensor" or "state"
-
-
-@dataclass(frozen=True)
-class Cost:
-    """Learnable parameters and floating-point operations for one sample."""
-
-    params: int = 0
-    flops: int = 0
-
-
-@dataclass(frozen=True)
-class Ctor:
-    """How to construct a node's module: a class and keyword arguments.
-
-    The compiler instantiates it; the code generator writes it out as source.
-    ``cls`` is a class object (``torch.nn.Conv2d``, or a class from
-    :mod:`studio.layers.modules` or a plugin).
-    """
-
-    cls: Any
-    kwargs: Mapping[str, Any] = field(default_factory=dict)
-
-    def create(self) -> Any:
-        return self.cls(**self.kwargs)
 
 
 PortsFn = Callable[[Params], Sequence[Port]]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from math import prod
 
-from studio.core.errors import ShapeError
-from studio.core.shapes import TensorShape
+from studio.spec.errors import ShapeError
+from studio.spec.shapes import TensorShape
 
 
 def one(ins, port: str = "in") -> TensorShape:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from studio.core.errors import ShapeError
-from studio.core.shapes import TensorShape
+from studio.spec.errors import ShapeError
+from studio.spec.shapes import TensorShape
 from studio.layers.builtin._rules import expect_float
 from studio.layers.spec import Cost, Ctor, LayerSpec, Param
 

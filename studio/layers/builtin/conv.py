@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from studio.core.errors import ShapeError
-from studio.core.shapes import conv_out, conv_transpose_out
+from studio.spec.errors import ShapeError
+from studio.spec.shapes import conv_out, conv_transpose_out
 from studio.layers.builtin._rules import expect_float, expect_rank, fixed, image_hint, numel, per_sample
 from studio.layers.spec import Cost, Ctor, LayerSpec, Param
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from studio.core.errors import ShapeError
-from studio.core.shapes import BATCH, TensorShape
+from studio.spec.errors import ShapeError
+from studio.spec.shapes import BATCH, TensorShape
 from studio.layers.builtin._rules import expect_float
 from studio.layers.spec import ROLE_INPUT, ROLE_OUTPUT, Ctor, LayerSpec, Param, Port
 

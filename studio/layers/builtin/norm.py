@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from studio.core.errors import ShapeError
+from studio.spec.errors import ShapeError
 from studio.layers.builtin._rules import expect_float, expect_rank, fixed, image_hint, per_sample
 from studio.layers.spec import Cost, Ctor, LayerSpec, Param
 
