@@ -15,7 +15,6 @@ from typing import Mapping
 import torch
 
 from studio.core.errors import StudioError
-from studio.training.callbacks import TrainingCallback
 
 PREFIX = "layers."
 
@@ -96,36 +95,12 @@ def transfer_weights(module: torch.nn.Module, source, only: list[str] | None = N
     return report
 
 
-class PretrainedWeights(TrainingCallback):
-    """A training callback that loads matching weights before the first batch, so a run
-    fine-tunes them (frozen nodes stay as loaded). ``report`` holds what was loaded."""
-
-    def __init__(self, source, only: list[str] | None = None, required: bool = True) -> None:
-        self.source = source
-        self.only = only
-        self.required = required
-        self.report: TransferReport | None = None
-
-    def on_fit_start(self, trainer) -> None:
-        self.report = transfer_weights(trainer.model, self.source, self.only)
-        if self.required and not self.report.matched:
-            raise StudioError(f"no weights matched: {self.report}")
-
-
 def sibling_weights(project_path: str | Path) -> Path | None:
     """``<name>.weights.safetensors`` beside a project file (what ``studio import`` writes and
     the transfer template ships), or None."""
     p = Path(project_path)
     candidate = p.with_name(p.stem + ".weights.safetensors")
     return candidate if candidate.is_file() else None
-
-
-def initial_weights(project) -> PretrainedWeights | None:
-    """The callback that starts a run from the weights beside the project file (an
-    imported model's, or a template's pretrained body), or None when there are none."""
-    path = getattr(project, "source_path", None) or getattr(project, "path", None)
-    found = sibling_weights(path) if path is not None else None
-    return PretrainedWeights(found, required=False) if found is not None else None
 
 
 def attach_weights(project, source) -> tuple[TransferReport, Path]:

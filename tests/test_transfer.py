@@ -13,7 +13,8 @@ from studio.core.project import load
 from studio.export.onnx import export_onnx
 from studio.resources import template_path
 from studio.training import train_project
-from studio.transfer import PretrainedWeights, sibling_weights, transfer_weights
+from studio.training.pretrained import PretrainedWeights
+from studio.transfer import sibling_weights, transfer_weights
 
 torch.set_num_threads(1)
 
@@ -106,7 +107,7 @@ def test_fine_tuning_beats_the_same_network_from_scratch_at_equal_epochs(registr
 def test_a_template_opened_as_new_still_starts_from_its_shipped_weights():
     from studio.core.project import load
     from studio.resources import template_path
-    from studio.transfer import initial_weights
+    from studio.training.pretrained import initial_weights
 
     project = load(template_path("transfer_digits"))
     project.path = None  # File > New: the template is a starting point, never overwritten

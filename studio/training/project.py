@@ -60,8 +60,8 @@ def prepare(project, *, data=None, epochs=None, batch_size=None, device="cpu", r
     if data is None:
         data = load_data(data_section(project), seed=s["seed"], val_split=s["val_split"])
     _check_fields(model, data)
-    if resume is None:  # start from the weights beside the project file, if any (studio.transfer)
-        from studio.transfer import initial_weights
+    if resume is None:  # start from the weights beside the project file, if any
+        from studio.training.pretrained import initial_weights
 
         init = initial_weights(project)
         callbacks = [init, *callbacks] if init is not None else callbacks

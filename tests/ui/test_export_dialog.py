@@ -127,7 +127,7 @@ def test_start_from_weights_reports_matches_and_keeps_them_beside_the_project(ex
 
 
 def test_a_template_with_pretrained_weights_keeps_them_on_first_save(make_window, tmp_path):
-    from studio.transfer import initial_weights
+    from studio.training.pretrained import initial_weights
     from studio.ui import export_dialog
 
     template = load(template_path("transfer_digits"))
