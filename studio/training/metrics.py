@@ -1,8 +1,9 @@
 """Validation metrics, pluggable by name.
 
-A loss node's ``metric`` parameter names the metric scored on its output. Areas that
-need their own (detection's ``map50``, seq2seq's ``greedy_exact_match``) call
-:func:`register_metric` at import time. Metrics accumulate tensors on the device and
+A loss node's ``metric`` parameter names the metric scored on its output. The metrics
+of the tasks (detection's ``map50``, seq2seq's ``greedy_exact_match``) are registered
+below with the others; their code lives in :mod:`studio.tasks` and is imported when a
+run asks for it. A plugin adds its own with :func:`register_metric`. Metrics accumulate tensors on the device and
 turn them into one float only in ``compute()``, so validation never syncs per batch.
 """
 
@@ -39,21 +40,9 @@ def metric_names() -> list[str]:
     return sorted(_METRICS)
 
 
-# Modules that register metrics, imported on first need when data was handed over
-# directly (loading data by name imports them already).
-PROVIDERS = ("studio.tasks.metrics",)
-
-
 def create_metric(name: str, params: dict | None = None) -> Metric | None:
     if not name or name == "none":
         return None
-    if name not in _METRICS:
-        import importlib
-        import importlib.util
-
-        for module in PROVIDERS:
-            if importlib.util.find_spec(module) is not None:
-                importlib.import_module(module)
     if name not in _METRICS:
         raise StudioError(f"unknown metric {name!r}; known: {', '.join(metric_names())}")
     return _METRICS[name](dict(params or {}))
@@ -133,3 +122,20 @@ class MeanAbsoluteError:
 register_metric("accuracy", lambda p: Accuracy(int(p.get("ignore_index", -100))))
 register_metric("mae", lambda p: MeanAbsoluteError())
 register_metric("exact_match", lambda p: ExactMatch(int(p.get("ignore_index", -100))))
+
+
+def _greedy(params: dict) -> Metric:
+    from studio.tasks.seq2seq import GreedyExactMatch
+
+    return GreedyExactMatch(target=str(params.get("target", "tgt_out")),
+                            ignore_index=int(params.get("ignore_index", -100)))
+
+
+def _map50(params: dict) -> Metric:
+    from studio.tasks.detection import MeanAP
+
+    return MeanAP(iou_threshold=0.5)
+
+
+register_metric("greedy_exact_match", _greedy)
+register_metric("map50", _map50)

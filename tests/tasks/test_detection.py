@@ -77,7 +77,6 @@ def test_map50_metric_accumulates_over_batches():
 
 
 def test_map50_is_registered_for_the_trainer():
-    import studio.tasks.metrics  # noqa: F401
     from studio.training.metrics import create_metric
 
     assert isinstance(create_metric("map50", {"target": "boxes"}), MeanAP)

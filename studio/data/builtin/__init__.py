@@ -1,8 +1,7 @@
 """Built-in datasets, generated or shipped inside the package: nothing is downloaded.
 
 Each is declared here by name and loader path; its module (and torch) is imported only
-when the dataset is loaded. The task metrics (seq2seq, detection) are found by the trainer
-when a loss asks for them (``studio.training.metrics.PROVIDERS``).
+when the dataset is loaded.
 """
 
 from studio.data.registry import register_dataset
