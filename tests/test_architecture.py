@@ -1,8 +1,11 @@
-"""The house rules, checked: only studio/ui/ touches Qt; the model runs without torch."""
+"""The house rules, checked: only studio/ui/ touches Qt; the model runs without torch;
+packages import only the packages below them (the contracts in pyproject.toml)."""
 
 from __future__ import annotations
 
 import ast
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -67,3 +70,29 @@ def test_graph_model_and_analysis_do_not_import_torch():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "False"
+
+
+def _lint_imports(root: Path) -> subprocess.CompletedProcess:
+    """Run the import contracts of ``root/pyproject.toml`` over ``root/studio``."""
+    code = ("from importlinter.cli import lint_imports\n"
+            "raise SystemExit(lint_imports(config_filename='pyproject.toml', no_cache=True, no_logo=True))\n")
+    return subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "PYTHONPATH": str(root)})
+
+
+def test_packages_only_import_the_packages_below_them():
+    """The contracts in pyproject.toml (layers, Qt only in studio/ui) hold for the code."""
+    proc = _lint_imports(PACKAGE.parent)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "0 broken" in proc.stdout
+
+
+def test_an_import_that_points_up_breaks_the_contracts(tmp_path):
+    """The same check fails when the bottom of the stack imports the layers above it."""
+    shutil.copy(PACKAGE.parent / "pyproject.toml", tmp_path)
+    shutil.copytree(PACKAGE, tmp_path / "studio", ignore=shutil.ignore_patterns("__pycache__"))
+    roles = tmp_path / "studio" / "spec" / "roles.py"
+    roles.write_text(roles.read_text() + "\nimport studio.layers.registry  # noqa\n")
+    proc = _lint_imports(tmp_path)
+    assert proc.returncode == 1
+    assert "studio.spec.roles -> studio.layers.registry" in proc.stdout
