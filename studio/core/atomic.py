@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 import time
 from pathlib import Path
 from typing import Iterator
@@ -18,9 +18,7 @@ def atomic_path(path: str | os.PathLike, suffix: str = "", durable: bool = True)
     whole or old after the program dies, but a power cut may lose the newest version."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix + ".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    tmp_path = _new_temporary(path, suffix)
     try:
         yield tmp_path
         if durable:
@@ -71,6 +69,21 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, durable: bool = Tru
 
 def atomic_write_text(path: str | os.PathLike, text: str, durable: bool = True) -> None:
     atomic_write_bytes(path, text.encode("utf-8"), durable=durable)
+
+
+def _new_temporary(path: Path, suffix: str) -> Path:
+    """An empty, new file beside ``path``. Created with mode 0666 so that the user's umask
+    decides the final mode, as for any file a program writes (``tempfile.mkstemp`` would
+    make every saved file 0600)."""
+    for _ in range(100):
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}{suffix}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return tmp
+    raise FileExistsError(f"no free temporary name beside {path}")
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -173,11 +173,11 @@ class RunFolder:
         return target
 
     def save_weights(self, state_dict: dict) -> Path:
-        from safetensors.torch import save_file
+        from safetensors.torch import save
 
         tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state_dict.items()}
-        with atomic_path(self.weights_path, durable=False) as tmp:
-            save_file(tensors, str(tmp), metadata={"format": "layer-studio"})
+        # Serialised in memory: safetensors' own save_file replaces the file with a 0600 one.
+        atomic_write_bytes(self.weights_path, save(tensors, metadata={"format": "layer-studio"}), durable=False)
         return self.weights_path
 
 
