@@ -34,6 +34,13 @@ class TransferReport:
             lines.append(f"  not used from the source: {', '.join(self.unused)}")
         return "\n".join(lines)
 
+    def fresh_note(self) -> str:
+        """One line for an export from starting weights that left some nodes fresh, else ""."""
+        if not self.skipped:
+            return ""
+        return (f"starting weights loaded into {', '.join(self.matched) or 'no node'}; "
+                f"randomly initialised: {', '.join(self.skipped)}")
+
     def to_json(self) -> dict:
         return {"source": self.source, "matched": self.matched, "skipped": self.skipped, "unused": self.unused}
 
@@ -101,6 +108,34 @@ def sibling_weights(project_path: str | Path) -> Path | None:
     p = Path(project_path)
     candidate = p.with_name(p.stem + ".weights.safetensors")
     return candidate if candidate.is_file() else None
+
+
+def starting_weights_path(project) -> Path | None:
+    """The weights beside the project's file (or the template it came from), or None."""
+    path = getattr(project, "source_path", None) or getattr(project, "path", None)
+    return sibling_weights(path) if path is not None else None
+
+
+def weights_for_export(project, weights) -> tuple[object, TransferReport | None]:
+    """What an export of ``project`` loads for ``weights``. A run folder or weights file
+    is handed on as it is: it must fit the graph exactly. The project's starting weights
+    (the file beside it) are not a whole model: an imported model's are, but a transfer
+    template's hold only its pretrained body. They load as training loads them, node by
+    node by name and shape, and every other node keeps a fresh initialisation; the
+    report says which. Returns the weights to export and that report (None otherwise)."""
+    start = starting_weights_path(project)
+    if weights is None or start is None or isinstance(weights, Mapping):
+        return weights, None
+    if Path(weights).resolve() != start.resolve():
+        return weights, None
+    from studio.compile.module import CompileError, compile_graph
+
+    try:
+        module = compile_graph(project.graph)
+    except CompileError:
+        return weights, None  # the export names what stops it
+    report = transfer_weights(module, start)
+    return module.state_dict(), report
 
 
 def attach_weights(project, source) -> tuple[TransferReport, Path]:

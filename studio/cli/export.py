@@ -33,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from studio.export.formats import export_project
     from studio.export.onnx import OPSETS
     from studio.export.weights import WeightsError
+    from studio.transfer import weights_for_export
 
     if args.opset is not None and args.format != "onnx":
         return _fail(args, f"--opset applies to the onnx format only, not {args.format}", 2)
@@ -61,6 +62,17 @@ def run(args: argparse.Namespace) -> int:
         else:
             error(f"warning: {warning}")
 
+    try:
+        weights, start = weights_for_export(project, args.weights)
+    except WeightsError as exc:
+        return _fail(args, str(exc), 2)
+    if start is not None and start.skipped:  # e.g. a transfer template's new head
+        warning = start.fresh_note()
+        if args.json:
+            emit_json({"type": "warning", "message": warning, "transfer": start.to_json()})
+        else:
+            error(f"warning: {warning}")
+
     def progress(what: str, frac: float) -> None:
         if args.json:
             emit_json({"type": "progress", "step": what, "fraction": round(frac, 2)})
@@ -68,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         with warnings.catch_warnings(), quiet_native_stderr():
             warnings.simplefilter("ignore")
-            report = export_project(project, args.format, args.out, weights=args.weights, opset=args.opset,
+            report = export_project(project, args.format, args.out, weights=weights, opset=args.opset,
                                     exporter=args.exporter, progress=progress)
     except WeightsError as exc:
         return _fail(args, str(exc), 2)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from studio.core.errors import StudioError
 from studio.training.callbacks import TrainingCallback
-from studio.transfer import TransferReport, sibling_weights, transfer_weights
+from studio.transfer import TransferReport, starting_weights_path, transfer_weights
 
 
 class PretrainedWeights(TrainingCallback):
@@ -30,6 +30,5 @@ class PretrainedWeights(TrainingCallback):
 def initial_weights(project) -> PretrainedWeights | None:
     """The callback that starts a run from the weights beside the project file (an
     imported model's, or a template's pretrained body), or None when there are none."""
-    path = getattr(project, "source_path", None) or getattr(project, "path", None)
-    found = sibling_weights(path) if path is not None else None
+    found = starting_weights_path(project)
     return PretrainedWeights(found, required=False) if found is not None else None

@@ -47,12 +47,18 @@ class ExportWorker(QObject):
         import warnings
 
         from studio.export.formats import export_project
+        from studio.transfer import weights_for_export
 
         try:
+            weights, start = weights_for_export(self.args[0], self.kwargs["weights"])
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                report = export_project(*self.args, progress=lambda s, f: self.progress.emit(s, f), **self.kwargs)
-            self.succeeded.emit(report.to_json())
+                report = export_project(*self.args, progress=lambda s, f: self.progress.emit(s, f),
+                                        **{**self.kwargs, "weights": weights})
+            result = report.to_json()
+            if start is not None and start.skipped:  # e.g. a transfer template's new head
+                result["note"] = "; ".join(filter(None, (result.get("note"), start.fresh_note())))
+            self.succeeded.emit(result)
         except StudioError as exc:
             self.failed.emit(str(exc))
         except Exception as exc:  # the dialog shows it; the app survives

@@ -147,3 +147,38 @@ def test_json_output_stays_clean_when_the_exporter_falls_back(tmp_path):
     assert lines[-1]["exporter"] == "dynamo" and lines[-1]["max_diff"] <= 1e-4
     assert any(x.get("step") == "exporting with the dynamo exporter" for x in lines)
     assert out.is_file()
+
+
+def test_a_template_exports_with_its_pretrained_body_and_says_which_nodes_are_fresh(tmp_path, capsys):
+    """The weights beside a transfer template hold its body (and the head of the task it was
+    trained on): they load by name and shape, as for training, and the new head is random."""
+    import onnx
+    from onnx import numpy_helper
+
+    from studio.export.weights import read_state_dict
+    from studio.transfer import sibling_weights
+
+    project_path = template_path("transfer_digits")
+    out = tmp_path / "m.onnx"
+    assert main(["export", str(project_path), "--format", "onnx", "--out", str(out), "--json"]) == 0
+    lines = _lines(capsys)
+    warning = next(line for line in lines if line["type"] == "warning")
+    assert warning["message"] == "starting weights loaded into conv1, conv2; randomly initialised: head"
+    assert warning["transfer"]["unused"] == ["source_head"]
+    assert lines[-1]["ok"] is True
+    shipped = read_state_dict(sibling_weights(project_path))["layers.conv1.weight"].numpy()
+    exported = [numpy_helper.to_array(t) for t in onnx.load(str(out)).graph.initializer]
+    assert any(a.shape == shipped.shape and (a == shipped).all() for a in exported)
+
+
+def test_the_same_file_named_elsewhere_must_still_fit_exactly(tmp_path, capsys):
+    import shutil
+
+    from studio.transfer import sibling_weights
+
+    other = tmp_path / "body.safetensors"
+    shutil.copyfile(sibling_weights(template_path("transfer_digits")), other)
+    code = main(["export", str(template_path("transfer_digits")), "--weights", str(other), "--format", "onnx",
+                 "--out", str(tmp_path / "m.onnx")])
+    assert code == 2
+    assert "does not fit this graph: missing for nodes head" in capsys.readouterr().err

@@ -139,3 +139,25 @@ def test_a_template_with_pretrained_weights_keeps_them_on_first_save(make_window
     shipped = template_path("transfer_digits").with_name("transfer_digits.weights.safetensors")
     assert (tmp_path / "mine.weights.safetensors").read_bytes() == shipped.read_bytes()
     assert initial_weights(window.document.project) is not None  # training starts from them
+
+
+def test_exporting_from_a_templates_starting_weights_says_the_head_is_fresh(make_window, qtbot, tmp_path):
+    import shutil
+
+    from studio.ui import export_dialog
+    from studio.ui.export_dialog import open_export_dialog
+
+    shipped = template_path("transfer_digits")
+    project = load(shipped)
+    project.save(tmp_path / "mine.json")
+    shutil.copyfile(shipped.with_name("transfer_digits.weights.safetensors"), tmp_path / "mine.weights.safetensors")
+    window = make_window(project)
+    export_dialog.install(window)
+    dialog = open_export_dialog(window)
+    assert dialog.weights.currentText() == "starting weights (mine.weights.safetensors)"
+    dialog.export_button.click()
+    qtbot.waitUntil(lambda: dialog.thread is None, timeout=60_000)
+    assert dialog.error == ""
+    assert "Starting weights loaded into conv1, conv2; randomly initialised: head." in dialog.status.text()
+    assert (tmp_path / "mine.onnx").is_file()
+    dialog.close()
