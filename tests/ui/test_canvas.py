@@ -3,6 +3,7 @@ Tab search-to-add, problems drawn red, frozen nodes, deleting a wire."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtTest import QTest
@@ -51,8 +52,37 @@ def test_wheel_zooms_and_fit_shows_everything(window):
     QApplication.sendEvent(vp, ev)
     assert view.zoom() > before * 1.2
     view.fit_all()
-    visible = view.mapToScene(vp.rect()).boundingRect()
-    assert visible.contains(window.scene.itemsBoundingRect()) or view.zoom() >= view.MIN_FIT_ZOOM
+    assert view.zoom() >= view.MIN_FIT_ZOOM  # labels stay readable
+    visible = _visible(view)
+    outside = [n for n, item in window.scene.nodes.items() if not visible.contains(item.sceneBoundingRect())]
+    assert outside == [], f"not on screen after fit: {outside}"
+
+
+def _visible(view):
+    return view.mapToScene(view.viewport().rect()).boundingRect()
+
+
+def test_fit_on_a_graph_too_big_to_read_whole_shows_where_the_data_enters(window):
+    window.open_path(template_path("seq2seq_dates"), ask=False)
+    view = window.view
+    view.fit_all()
+    visible = _visible(view)
+    items = window.scene.nodes
+    assert not visible.contains(window.scene.itemsBoundingRect())  # it is too big: the premise
+    assert view.zoom() == pytest.approx(view.MIN_FIT_ZOOM)  # as small as stays readable, no smaller
+    fed = {e.dst for e in window.document.graph.edges}
+    sources = [n for n in items if n not in fed]
+    assert sources and all(visible.contains(items[n].sceneBoundingRect()) for n in sources)
+    assert visible.contains(window.scene.itemsBoundingRect().topLeft())
+
+
+def test_fit_does_not_blow_up_a_single_node(window, drive):
+    drive.drop_layer(window, "ReLU", QPoint(400, 300))
+    view = window.view
+    view.fit_all()
+    (item,) = window.scene.nodes.values()
+    assert view.zoom() <= 1.1 + 1e-9
+    assert _visible(view).contains(item.sceneBoundingRect())
 
 
 def test_tab_opens_search_and_enter_adds_the_layer(window, qtbot):
