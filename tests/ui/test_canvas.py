@@ -306,3 +306,19 @@ def test_shape_labels_never_sit_on_each_other(window, tmp_path):
         assert all(r.isValid() for r in rects)
         overlapping = [(a, b) for i, a in enumerate(rects) for b in rects[i + 1:] if a.intersects(b)]
         assert not overlapping, direction
+
+
+@pytest.mark.parametrize("direction", ["lr", "tb"])
+def test_auto_layout_leaves_no_node_drawn_over_another(window, direction):
+    """With the sizes the canvas really draws (a node with many ports is taller)."""
+    import itertools
+
+    from studio.resources import template_names
+
+    for name in template_names():
+        window.open_path(template_path(name), ask=False)
+        window.actions_by_name[f"layout_{direction}"].trigger()
+        # The bounding rect has a 2 px margin for the selection outline.
+        rects = {n: item.sceneBoundingRect().adjusted(2, 2, -2, -2) for n, item in window.scene.nodes.items()}
+        over = [(a, b) for a, b in itertools.combinations(rects, 2) if rects[a].intersects(rects[b])]
+        assert over == [], name
