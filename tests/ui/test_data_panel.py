@@ -75,7 +75,7 @@ def test_importing_a_folder_updates_project_and_input_shape_in_one_undo_step(bar
     assert (image.params["channels"], image.params["height"], image.params["width"]) == (1, 10, 12)
     assert doc.modified
     # The preview shows what was loaded and what was left out.
-    assert "10 training" in panel.status.text() or "training" in panel.status.text()
+    assert "10 training · 2 validation · 2 classes · 1 skipped" in panel.status.text()
     assert panel.skipped.count() == 1 and "bad.png" in panel.skipped.item(0).text()
     assert panel.tabs.tabText(2) == "Skipped (1)"
     assert [r[0] for r in panel.balance.rows] == ["cat", "dog"]
@@ -132,14 +132,14 @@ def test_text_pairs_and_waveforms_preview(bare, qtbot, tmp_path):
     assert cells and all(v == f"1999-03-{int(k.split()[0]):02d}" for k, v in cells.items())
     assert panel.balance.rows == []
 
-    _choose(panel, "speech_digits" if panel.source.findData("speech_digits") >= 0 else "waves")
-    panel.augment.setText('{"gain": 6}' if panel.source.currentData() == "speech_digits" else "")
+    _choose(panel, "speech_digits")
+    assert panel.source.currentData() == "speech_digits"
+    panel.augment.setText('{"gain": 6}')
     with qtbot.waitSignal(panel.loaded, timeout=60000):
         panel.preview_button.click()
-    if panel.source.currentData() == "speech_digits":
-        assert panel.samples.currentWidget() is panel.waves
-        assert panel.waves.curve.getData()[1] is not None and len(panel.waves.curve.getData()[1]) > 100
-        assert panel.aug_stack.currentWidget() is panel.aug_waves
+    assert panel.samples.currentWidget() is panel.waves
+    assert panel.waves.curve.getData()[1] is not None and len(panel.waves.curve.getData()[1]) > 100
+    assert panel.aug_stack.currentWidget() is panel.aug_waves
 
 
 def test_installs_into_the_main_window(make_window):

@@ -56,8 +56,8 @@ def test_build_by_hand_then_undo_and_redo_everything(window, drive, qtbot):
     window.inspector.editors["out_features"].widget.setValue(5)
     states.append(state(window))
     info = window.inspector.info.text()
-    assert "[B, F=12]" in info or "[B, 12]" in info
-    assert "5" in info and doc.analysis().nodes[lin].outputs["out"].dims == ("B", 5)
+    assert "in <b>in</b>: [B, F=12]" in info and "out <b>out</b>: [B, F=5]" in info
+    assert doc.analysis().nodes[lin].outputs["out"].dims == ("B", 5)
     assert doc.analysis().nodes[lin].params == 12 * 5 + 5
 
     steps = len(states) - 1

@@ -34,7 +34,7 @@ def test_editors_follow_the_spec_and_refuse_bad_values(window):
     assert p.text() == "0.5" and doc.undo_stack.count() == steps
     p.setText("abc")
     p.editingFinished.emit()
-    assert "not a number" in window.inspector.message.text() or "'abc'" in window.inspector.message.text()
+    assert window.inspector.message.text() == "p: 'abc' is not a number in [0, 0.99]"
     p.setText("0.25")
     p.editingFinished.emit()
     assert doc.graph.node(drop).params["p"] == 0.25 and window.inspector.message.text() == ""
@@ -65,7 +65,7 @@ def test_multi_selection_edits_every_node_in_one_step(window):
     doc.set_params(b, {"out_features": 9})
     pick(window, a, b)
     ed = window.inspector.editors["out_features"]
-    assert ed.widget.value() in (64, 9)
+    assert ed.widget.value() == doc.graph.node(window.inspector.ids[0]).params["out_features"]
     steps = doc.undo_stack.count()
     ed.widget.setValue(17)
     assert [doc.graph.node(i).params["out_features"] for i in (a, b)] == [17, 17]
