@@ -1,5 +1,6 @@
-"""Undo commands. Each changes the graph model and nothing else: the canvas, inspector
-and problems list follow the model's signals, so undo and redo need no view code."""
+"""Undo commands. Each changes the model (the graph, or the project's training settings)
+and nothing else: the canvas, inspector, problems list and training panel follow the
+model's signals, so undo and redo need no view code."""
 
 from __future__ import annotations
 
@@ -179,3 +180,29 @@ class Rename(_Command):
 
     def _undo(self) -> None:
         self.graph.rename_node(self.new_id, self.old_id)
+
+
+class SetSetting(QUndoCommand):
+    """Change one training setting; repeated edits of the same setting merge into one step."""
+
+    ID = 0x5E7
+
+    def __init__(self, doc: "Document", name: str, value: Any) -> None:
+        super().__init__(f"Set {name.replace('_', ' ')}")
+        self.doc, self.name, self.value = doc, name, value
+        self.old = doc.project.training.get(name)
+
+    def id(self) -> int:  # noqa: A003 (Qt API)
+        return self.ID
+
+    def mergeWith(self, other) -> bool:  # noqa: N802 (Qt API)
+        if other.name != self.name:
+            return False
+        self.value = other.value
+        return True
+
+    def redo(self) -> None:
+        self.doc.set_training_value(self.name, self.value)
+
+    def undo(self) -> None:
+        self.doc.set_training_value(self.name, self.old)

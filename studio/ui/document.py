@@ -32,6 +32,7 @@ class Document(QObject):
     modifiedChanged = Signal(bool)
     pathChanged = Signal(object)
     layoutChanged = Signal()  # after a move or layout command (positions only)
+    trainingChanged = Signal(str)  # the name of a training setting that changed
 
     def __init__(self, project: Project | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -92,6 +93,11 @@ class Document(QObject):
         if self._analysis is None:
             self._analysis = analyze(self.graph)
         return self._analysis
+
+    def set_training_value(self, name: str, value: Any) -> None:
+        """Set one training setting (undo commands call this; edits push SetSetting)."""
+        self.project.training[name] = value
+        self.trainingChanged.emit(name)
 
     # ---- change notification -------------------------------------------------------
     def _watch(self, graph: Graph) -> None:

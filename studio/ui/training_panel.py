@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QStandardItemModel, QUndoCommand, QValidator
+from PySide6.QtGui import QStandardItemModel, QValidator
 from PySide6.QtWidgets import (
     QApplication, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
     QListWidget, QListWidgetItem, QProgressBar, QPushButton, QScrollArea, QSizePolicy, QSpinBox, QSplitter,
@@ -24,6 +24,7 @@ from studio.core.project import from_dict
 from studio.core.settings import TRAINING_PARAMS
 from studio.training.devices import list_devices
 from studio.training.runs import RunFolder, list_runs, runs_dir_for
+from studio.ui.commands import SetSetting
 from studio.ui.training_plots import TrainingPlots, short_run_name
 
 LIVE_TEXT_SECONDS = 0.25
@@ -56,34 +57,6 @@ class FloatSpinBox(QDoubleSpinBox):
         return (QValidator.State.Acceptable if ok else QValidator.State.Intermediate), text, pos
 
 
-class SetSetting(QUndoCommand):
-    """Change one training setting; repeated edits of the same setting merge into one step."""
-
-    ID = 0x5E7
-
-    def __init__(self, document, name: str, value, on_change) -> None:
-        super().__init__(f"Set {name.replace('_', ' ')}")
-        self.document, self.name, self.value, self.on_change = document, name, value, on_change
-        self.old = document.project.training.get(name)
-
-    def id(self) -> int:  # noqa: A003 (Qt API)
-        return self.ID
-
-    def mergeWith(self, other) -> bool:  # noqa: N802 (Qt API)
-        if other.name != self.name:
-            return False
-        self.value = other.value
-        return True
-
-    def redo(self) -> None:
-        self.document.project.training[self.name] = self.value
-        self.on_change()
-
-    def undo(self) -> None:
-        self.document.project.training[self.name] = self.old
-        self.on_change()
-
-
 class _DeviceProbe(QObject):
     """Lists the devices on a Python thread and hands the list to the GUI thread."""
 
@@ -114,6 +87,7 @@ class TrainingPanel(QWidget):
         self._build()
         document.graphChanged.connect(self._on_graph_changed)
         document.projectReplaced.connect(lambda _p: self._load_settings())
+        document.trainingChanged.connect(lambda _name: self._show_settings())
         self._load_settings()
         self.refresh_runs()
 
@@ -266,7 +240,7 @@ class TrainingPanel(QWidget):
     def _set(self, name: str, value) -> None:
         if not self._loading and self.document.project.training.get(name) != value:
             # An undoable edit: the title shows the unsaved change, and Ctrl+Z takes it back.
-            self.document.undo_stack.push(SetSetting(self.document, name, value, self._show_settings))
+            self.document.undo_stack.push(SetSetting(self.document, name, value))
 
     _loading = False
 

@@ -86,3 +86,18 @@ def test_fragment_round_trip_renames_clashes(doc):
     from studio.core.errors import ProjectFileError
     with pytest.raises(ProjectFileError):
         doc.paste("not json")
+
+
+def test_a_training_setting_is_one_undo_step_and_views_follow_the_signal(doc):
+    from studio.ui.commands import SetSetting
+
+    before = doc.project.training["learning_rate"]
+    seen = []
+    doc.trainingChanged.connect(seen.append)
+    doc.undo_stack.push(SetSetting(doc, "learning_rate", 0.5))
+    doc.undo_stack.push(SetSetting(doc, "learning_rate", 0.25))  # typing on: merged into one step
+    assert doc.project.training["learning_rate"] == 0.25 and doc.modified
+    assert doc.undo_stack.count() == 1 and doc.undo_stack.undoText() == "Set learning rate"
+    doc.undo_stack.undo()
+    assert doc.project.training["learning_rate"] == before and not doc.modified
+    assert seen == ["learning_rate"] * 3
