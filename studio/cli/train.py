@@ -10,6 +10,7 @@ import time
 from studio.cli._args import device_spec, output_problem, training_setting
 from studio.cli._output import emit_json, error, say
 from studio.core.errors import StudioError
+from studio.training.progress import ProgressTracker, format_seconds
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -25,11 +26,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object per line: each epoch, then a summary")
 
 
-class _Printer:
+class _Printer(ProgressTracker):
+    """The epoch lines, with the numbers the training panel shows (one progress tracker)."""
+
     def __init__(self, as_json: bool) -> None:
+        super().__init__()
         self.as_json = as_json
 
     def on_train_start(self, trainer) -> None:
+        super().on_train_start(trainer)
         if trainer.rank == 0 and not self.as_json:
             where = trainer.run.path if trainer.run else "(not saved)"
             say(f"training on {trainer.device} for {trainer.settings['epochs']} epoch(s); run: {where}")
@@ -37,14 +42,16 @@ class _Printer:
     def on_train_epoch_end(self, trainer, record: dict) -> None:
         if trainer.rank != 0:
             return
+        p = self.snapshot()
         if self.as_json:
             emit_json({"type": "epoch", **{k: record[k] for k in (
-                "epoch", "train_loss", "val_loss", "metrics", "samples_per_s", "seconds", "lr")}})
+                "epoch", "train_loss", "val_loss", "metrics", "samples_per_s", "seconds", "lr")}, "eta": p.eta})
             return
         val = f"  val {record['val_loss']:.4f}" if record["val_loss"] is not None else ""
         metrics = "".join(f"  {k} {v:.4f}" for k, v in record["metrics"].items() if v is not None)
-        say(f"epoch {record['epoch']}/{trainer.settings['epochs']}  loss {record['train_loss']:.4f}{val}{metrics}"
-            f"  {record['samples_per_s'] or 0:.0f} samples/s  {record['seconds']:.1f} s  lr {record['lr']:.3g}")
+        say(f"epoch {p.epoch}/{p.epochs}  loss {record['train_loss']:.4f}{val}{metrics}"
+            f"  {p.samples_per_s or 0:.0f} samples/s  {record['seconds']:.1f} s  lr {record['lr']:.3g}"
+            f"  ETA {format_seconds(p.eta)}")
 
 
 def run(args: argparse.Namespace) -> int:

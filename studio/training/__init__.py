@@ -16,6 +16,8 @@ _EXPORTS = {
     "prepare": "studio.training.project",
     "train_project": "studio.training.project",
     "Control": "studio.training.trainer",
+    "ProgressTracker": "studio.training.progress",
+    "RunStatus": "studio.training.status",
     "RunResult": "studio.training.trainer",
     "Trainer": "studio.training.trainer",
     "TrainingError": "studio.training.trainer",

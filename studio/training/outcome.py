@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from studio.core.errors import StudioError
+from studio.training.status import RunStatus
 
 
 class TrainingError(StudioError):
@@ -32,7 +33,7 @@ class RunResult:
     metrics: dict
     run_dir: Path | None
     model: Any
-    stopped_reason: str  # completed, stopped, early_stopping, nan, error
+    stopped_reason: RunStatus
     message: str = ""
     best_epoch: int | None = None
     settings: dict = field(default_factory=dict)
@@ -77,7 +78,7 @@ def describe_error(exc: BaseException, trainer=None) -> str:
     if isinstance(exc, StudioError):  # already a message for people (a bad checkpoint, ...)
         return str(exc)
     where = ""
-    pos = getattr(trainer, "_position", None)
+    pos = getattr(trainer, "position", None)
     if pos is not None:
         where = f" in epoch {pos[0] + 1}, batch {pos[1] + 1}"
     if _is_oom(exc):

@@ -19,11 +19,13 @@ project file and exports are fsynced.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import os
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,7 @@ from studio.core import jsontext
 from studio.core.atomic import atomic_path, atomic_write_bytes, atomic_write_text
 from studio.core.errors import StudioError
 from studio.core.pickled import refusal
+from studio.training.callbacks import TrainingCallback
 
 
 class RunError(StudioError):
@@ -229,6 +232,67 @@ class BackgroundWriter:
     def close(self) -> None:
         self._queue.put(None)
         self._thread.join()
+
+
+class RunLogger(TrainingCallback):
+    """Keeps the run folder's run.json (status, message) and metrics.jsonl (one line per
+    epoch), and writes the final weights, all through the trainer's writer thread, in
+    order, overlapping the training. A run that fails before it began (a resume whose
+    checkpoint does not load, a graph with nothing to train) leaves its folder, or a
+    finished run's, as it was."""
+
+    def __init__(self, run_info: dict | None = None) -> None:
+        self.run_info = dict(run_info or {})
+        self.began = False
+
+    def on_fit_start(self, trainer) -> None:
+        run, submit = trainer.run, trainer.writer.submit
+        if trainer.resumed:
+            submit(run.update_info, status="running", message="", resumed=_now())
+            submit(run.write_history, list(trainer.history))
+        else:
+            run.path.mkdir(parents=True, exist_ok=True)
+            submit(run.write_info, {
+                "status": "running", "message": "", "started": _now(), "device": str(trainer.device),
+                "settings": trainer.settings,
+                "memory_format": "channels_last" if trainer.channels_last else "contiguous", **self.run_info})
+            submit(run.metrics_path.write_text, "")
+        self.began = True
+
+    def on_train_epoch_end(self, trainer, record: dict) -> None:
+        trainer.writer.submit(trainer.run.append_history, record)
+
+    def on_fit_end(self, trainer, result) -> None:
+        run, submit = trainer.run, trainer.writer.submit
+        submit(run.save_weights, _detached(trainer.model.state_dict()))
+        submit(run.update_info, status=result.stopped_reason, message=result.message,
+               best_epoch=result.best_epoch, finished=_now(), epochs_done=len(result.history))
+        trainer.writer.flush()
+
+    def on_exception(self, trainer, error: BaseException) -> None:
+        if not self.began:
+            return
+        with contextlib.suppress(Exception):
+            trainer.writer.flush()  # the last good checkpoint is whole on disk
+        trainer.run.update_info(status=trainer.status, message=trainer.message, finished=_now(),
+                                epochs_done=len(trainer.history))
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _detached(value):
+    """A deep copy whose tensors no training step can change while it is written."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, dict):
+        return {k: _detached(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_detached(v) for v in value)
+    return value
 
 
 @dataclass

@@ -3,6 +3,13 @@
 Per batch the loop does what a hand-written PyTorch loop does (index, forward, loss,
 backward, step) plus one ``loss.item()`` for the finite check and the callbacks; every
 file write, metric and message happens at epoch boundaries.
+
+What a run keeps is done by callbacks the trainer adds itself (as Lightning's does):
+:class:`~studio.training.runs.RunLogger` writes run.json and metrics.jsonl,
+:class:`~studio.training.checkpoint.ModelCheckpoint` the checkpoints, and
+:class:`~studio.training.early_stopping.EarlyStopping` stops a run that no longer
+improves. Each callback's ``state_dict`` travels in the checkpoint, so a resumed run
+goes on exactly as the uninterrupted one.
 """
 
 from __future__ import annotations
@@ -10,19 +17,21 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import time
 
 import torch
 
+from studio.training import progress
 from studio.training.batches import Batches
-from studio.training.callbacks import bound_hooks
+from studio.training.callbacks import TrainingCallback, bound_hooks, monitored
+from studio.training.checkpoint import ModelCheckpoint
+from studio.training.early_stopping import EarlyStopping
 from studio.training.metrics import create_metric
 from studio.training.optim import Schedule, build_optimizer, freeze
-from studio.training.outcome import Control, RunResult, TrainingError, _NonFinite, describe_error
-from studio.training.runs import BackgroundWriter, RunFolder, checkpoint_bytes
+from studio.training.outcome import Control, RunResult, RunStatus, TrainingError, _NonFinite, describe_error
+from studio.training.runs import BackgroundWriter, RunFolder, RunLogger
 from studio.training.state import capture_rng, restore_rng
 
-__all__ = ["Control", "RunResult", "Trainer", "TrainingError", "describe_error"]
+__all__ = ["Control", "RunResult", "RunStatus", "Trainer", "TrainingError", "describe_error"]
 
 
 class Trainer:
@@ -34,18 +43,32 @@ class Trainer:
         self.settings = dict(settings)
         self.device = torch.device(device)
         self.run = RunFolder(run_dir) if run_dir is not None else None
-        self.callbacks = list(callbacks)
         self.max_batches = max_batches
         self.control = control or Control()
-        self.run_info = dict(run_info or {})
         self.dist = dist  # studio.training.distributed.DistInfo or None
         self.rank = dist.rank if dist else 0
         self.epoch = 0
+        self.position: tuple[int, int] | None = None  # (epoch, batches done in it) once training
         self.history: list[dict] = []
+        self.status = RunStatus.RUNNING
+        self.message = ""
+        self.resumed = False
+        self.interrupted: tuple[int, tuple] | None = None  # (batch, partial sums) of a stop mid-epoch
+        self._stop_after_epoch: tuple[RunStatus, str] | None = None
+        # The run's own callbacks around the caller's: the logger first (its folder is
+        # ready for theirs), early stopping and the checkpoint last (the checkpoint holds
+        # every callback's state after the epoch).
+        patience = self.settings.get("early_stopping") or 0
+        self.callbacks = [*([RunLogger(run_info)] if self.writes_files else []), *callbacks,
+                          *([EarlyStopping(patience)] if patience else []),
+                          *([ModelCheckpoint()] if self.writes_files else [])]
+        keys = [cb.state_key for cb in self.callbacks if _stateful(cb)]
+        if len(keys) != len(set(keys)):
+            raise ValueError(f"two callbacks keep their state under one key: {sorted(keys)}")
         self.hooks = bound_hooks(self.callbacks)
         self.resume_state = resume_state  # a checkpoint read before fit (prepare does), or None
         self.paused_seconds = 0.0  # within the current epoch: not training time
-        self._began = False  # whether the run folder has been written to
+        self.writer: BackgroundWriter | None = None
         self.notes: list[str] = []  # for the person who started the run (studio.training.project)
 
     # ---- control ----------------------------------------------------------------------
@@ -125,18 +148,20 @@ class Trainer:
             return False
         return _accepts_channels_last(model, self.device)
 
-    def _call(self, hook: str, *args) -> None:
+    def call_hook(self, hook: str, *args) -> None:
         for fn in self.hooks[hook]:
             fn(self, *args)
+
+    def stop_after_epoch(self, status: RunStatus, message: str) -> None:
+        """End the run once this epoch's hooks are done (from ``on_train_epoch_end``)."""
+        self._stop_after_epoch = (status, message)
 
     def _autocast(self):
         return torch.autocast("cuda", dtype=torch.float16) if self.amp else contextlib.nullcontext()
 
     # ---- the run ----------------------------------------------------------------------
     def fit(self, resume: bool = False) -> RunResult:
-        self.best = math.inf
-        self.best_epoch = None
-        self.bad_epochs = 0
+        self.resumed = resume
         self.writer = BackgroundWriter() if self.writes_files else None
         try:
             return self._fit(resume)
@@ -149,47 +174,47 @@ class Trainer:
     def _fit(self, resume: bool) -> RunResult:
         s = self.settings
         start_batch, partial = 0, (0.0, 0, 0.0)
-        reason, message = "completed", ""
+        status, message = RunStatus.COMPLETED, ""
         try:
             self._setup()
             if resume:
                 state = self.resume_state if self.resume_state is not None else self.run.load_checkpoint("last")
                 self.resume_state = None
                 start_batch, partial = self._restore(state)
-            self._begin_files(resume)
-            self._call("on_fit_start")
-            self._call("on_train_start")
+            self.call_hook("on_fit_start")
+            self.call_hook("on_train_start")
             while self.epoch < s["epochs"]:
-                outcome = self._train_epoch(start_batch, partial)
+                self.interrupted = self._train_epoch(start_batch, partial)
                 start_batch, partial = 0, (0.0, 0, 0.0)
-                if outcome is not None:  # stopped mid-epoch: resumable from this batch
-                    self._save_checkpoint("last", *outcome)
-                    reason, message = "stopped", f"stopped by request in epoch {self.epoch + 1}"
+                if self.interrupted is not None:
+                    status, message = RunStatus.STOPPED, f"stopped by request in epoch {self.epoch + 1}"
                     break
-                if self._early_stop():
-                    reason = "early_stopping"
-                    message = f"no improvement for {s['early_stopping']} epoch(s): stopped after epoch {self.epoch}"
+                if self._stop_after_epoch is not None:
+                    status, message = self._stop_after_epoch
                     break
                 if self.control.stopping:
-                    reason, message = "stopped", f"stopped by request after epoch {self.epoch}"
+                    status, message = RunStatus.STOPPED, f"stopped by request after epoch {self.epoch}"
                     break
-            self._call("on_train_end")
-            result = self._result(reason, message)
-            self._end_files(result)
-            self._call("on_fit_end", result)
+            self.status, self.message = status, message
+            self.call_hook("on_train_end")
+            result = self._result()
+            self.call_hook("on_fit_end", result)
             return result
         except BaseException as exc:
             result = self._failure(exc)
-            with contextlib.suppress(Exception):
-                self._call("on_exception", exc)
+            for fn in self.hooks["on_exception"]:  # each one runs, whatever another raised
+                with contextlib.suppress(Exception):
+                    fn(self, exc)
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
             raise TrainingError(result.message, result) from exc
 
     def _train_epoch(self, start: int, partial: tuple):
         epoch, s = self.epoch, self.settings
-        self._call("on_train_epoch_start", epoch)
-        t0 = time.perf_counter()
+        self.position = (epoch, start)
+        self.call_hook("on_train_epoch_start", epoch)
+        clock = progress.clock
+        t0 = clock()
         self.paused_seconds = 0.0
         loss_sum, count, spent = partial
         self.model.train()
@@ -205,16 +230,15 @@ class Trainer:
         hook_start, hook_end = self.hooks["on_train_batch_start"], self.hooks["on_train_batch_end"]
         order = self.train_batches.order(s["seed"], epoch)
         b = start
-        self._position = (epoch, start)
         for batch in self.train_batches.epoch(order, start, self.max_batches):
             if control.paused:
-                t_wait = time.perf_counter()
+                t_wait = clock()
                 control.wait_while_paused()
-                waited = time.perf_counter() - t_wait
+                waited = clock() - t_wait
                 t0 += waited  # a pause is not training time: samples/s and seconds leave it out
                 self.paused_seconds += waited
             if control.stopping:
-                return b, (loss_sum, count, spent + time.perf_counter() - t0)
+                return b, (loss_sum, count, spent + clock() - t0)
             for fn in hook_start:
                 fn(self, b)
             if augment is not None:
@@ -251,13 +275,13 @@ class Trainer:
             loss_sum += value * size
             count += size
             b += 1
-            self._position = (epoch, b)
+            self.position = (epoch, b)
             for fn in hook_end:
                 fn(self, b - 1, value, size)
-        train_seconds = spent + time.perf_counter() - t0
+        train_seconds = spent + clock() - t0
         loss_sum, count = self._reduce(loss_sum, count)
         self._sync_buffers()
-        self._end_epoch(loss_sum / max(count, 1), count, train_seconds, time.perf_counter() - t0 + spent)
+        self._end_epoch(loss_sum / max(count, 1), count, train_seconds, clock() - t0 + spent)
         return None
 
     def _reduce(self, loss_sum: float, count: int):
@@ -280,9 +304,9 @@ class Trainer:
             dist.broadcast(buf, 0)
 
     def _end_epoch(self, train_loss: float, count: int, train_seconds: float, seconds: float) -> None:
-        t_val = time.perf_counter()
+        t_val = progress.clock()
         val_loss, metrics = self._validate()
-        seconds += time.perf_counter() - t_val
+        seconds += progress.clock() - t_val
         # The epoch's last step can break the weights after its loss was checked: never
         # save such weights as the last good checkpoint.
         if val_loss is not None and not math.isfinite(val_loss):
@@ -299,25 +323,18 @@ class Trainer:
             "lr": self.optimizer.param_groups[0]["lr"],
             "samples": count,
         }
-        monitor = val_loss if val_loss is not None else train_loss
         self.history.append(record)
         self.epoch += 1
-        self.schedule.step_epoch(monitor)
-        improved = monitor < self.best
-        if improved:
-            self.best, self.best_epoch, self.bad_epochs = monitor, self.epoch, 0
-        else:
-            self.bad_epochs += 1
-        self._call("on_train_epoch_end", record)
-        self._save_checkpoint("last", 0, (0.0, 0, 0.0), also_best=improved, record=record)
+        self.schedule.step_epoch(monitored(record))
+        self.call_hook("on_train_epoch_end", record)
 
     def _validate(self):
-        self._call("on_validation_start")
+        self.call_hook("on_validation_start")
         model = self.model
         val = self.val_batches
         if val.n == 0:
             logs = {"val_loss": None, "metrics": {}}
-            self._call("on_validation_end", logs)
+            self.call_hook("on_validation_end", logs)
             return None, {}
         for *_, metric, _ in self.loss_plan:
             if metric is not None:
@@ -340,15 +357,13 @@ class Trainer:
         model.train(was_training)
         val_loss = float(total) / max(count, 1) if total is not None else None
         metrics = {key: _finite(metric.compute()) for *_, metric, key in self.loss_plan if metric is not None}
-        self._call("on_validation_end", {"val_loss": val_loss, "metrics": metrics})
+        self.call_hook("on_validation_end", {"val_loss": val_loss, "metrics": metrics})
         return val_loss, metrics
 
-    def _early_stop(self) -> bool:
-        patience = self.settings.get("early_stopping") or 0
-        return bool(patience) and self.bad_epochs >= patience and self.epoch < self.settings["epochs"]
-
     # ---- checkpoints ------------------------------------------------------------------
-    def _checkpoint_state(self, batch: int, partial: tuple) -> dict:
+    def checkpoint_state(self, batch: int, partial: tuple) -> dict:
+        """Everything a resumed run needs to go on exactly: plain tensors, numbers and
+        lists, so the file loads with ``weights_only=True``."""
         return {
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
@@ -359,33 +374,9 @@ class Trainer:
             "partial": list(partial),
             "rng": capture_rng(),
             "history": self.history,
-            "best": self.best,
-            "best_epoch": self.best_epoch,
-            "bad_epochs": self.bad_epochs,
             "settings": self.settings,
+            "callbacks": {cb.state_key: cb.state_dict() for cb in self.callbacks if _stateful(cb)},
         }
-
-    def _save_checkpoint(self, kind: str, batch: int, partial: tuple, also_best: bool = False,
-                         record: dict | None = None) -> None:
-        """Serialise the state now, in memory (1-1.5 ms for cnn_digits), then write it, and
-        the epoch's ``record`` to the history, on the writer thread (the files are complete
-        when ``fit`` returns). The writer gets its work only after serialising: two threads
-        running Python contend for the GIL, which the training thread takes back after
-        every torch op (pickling on the writer measured 2 % slower per run). ``best`` is a
-        link to that ``last``."""
-        if not self.writes_files:
-            return
-        blob = checkpoint_bytes(self._checkpoint_state(batch, partial))
-        if record is not None:
-            self.writer.submit(self.run.append_history, record)
-        self.writer.submit(self.run.write_checkpoint, kind, blob)
-        if also_best:
-            self.writer.submit(self.run.link_checkpoint, kind, "best")
-        if self.hooks["on_checkpoint"]:  # the hook sees the files written; without one, nothing waits
-            self.writer.flush()
-            self._call("on_checkpoint", self.run.checkpoint_path(kind), kind)
-            if also_best:
-                self._call("on_checkpoint", self.run.checkpoint_path("best"), "best")
 
     def _restore(self, state: dict):
         try:
@@ -399,66 +390,29 @@ class Trainer:
             self.scaler.load_state_dict(state["scaler"])
         self.epoch = int(state["epoch"])
         self.history = list(state["history"])
-        self.best = float(state["best"])
-        self.best_epoch = state["best_epoch"]
-        self.bad_epochs = int(state["bad_epochs"])
+        saved = state["callbacks"] if "callbacks" in state else _older_callback_state(state)
+        for cb in self.callbacks:
+            if _stateful(cb) and cb.state_key in saved:
+                cb.load_state_dict(saved[cb.state_key])
         restore_rng(state["rng"])
         loss_sum, count, spent = state["partial"]
         return int(state["batch"]), (float(loss_sum), int(count), float(spent))
 
-    # ---- run folder -------------------------------------------------------------------
-    def _begin_files(self, resume: bool) -> None:
-        if not self.writes_files:
-            return
-        # Every file goes through the writer thread, in order, overlapping the training.
-        submit = self.writer.submit
-        if resume:
-            submit(self.run.update_info, **{"status": "running", "message": "",
-                                            "resumed": time.strftime("%Y-%m-%dT%H:%M:%S")})
-            submit(self.run.write_history, list(self.history))
-            self._began = True
-            return
-        info = {"status": "running", "message": "", "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
-                "device": str(self.device), "settings": self.settings,
-                "memory_format": "channels_last" if self.channels_last else "contiguous", **self.run_info}
-        self.run.path.mkdir(parents=True, exist_ok=True)
-        submit(self.run.write_info, info)
-        submit(self.run.metrics_path.write_text, "")
-        self._began = True
-
-    def _end_files(self, result: RunResult) -> None:
-        if not self.writes_files:
-            return
-        self.writer.submit(self.run.save_weights, _detached(self.model.state_dict()))
-        self.writer.submit(self.run.update_info, **{
-            "status": result.stopped_reason, "message": result.message, "best_epoch": result.best_epoch,
-            "finished": time.strftime("%Y-%m-%dT%H:%M:%S"), "epochs_done": len(self.history)})
-        self.writer.flush()
-
-    def _result(self, reason: str, message: str) -> RunResult:
+    def _result(self) -> RunResult:
         metrics = dict(self.history[-1]["metrics"]) if self.history else {}
         if self.history and self.history[-1]["val_loss"] is not None:
             metrics.setdefault("val_loss", self.history[-1]["val_loss"])
         return RunResult(self.history, metrics, self.run.path if self.run else None, self.model,
-                         reason, message, self.best_epoch, self.settings)
+                         self.status, self.message, _best_epoch(self.history), self.settings)
 
     def _failure(self, exc: BaseException) -> RunResult:
-        reason, message = "error", describe_error(exc, self)
+        self.status, self.message = RunStatus.ERROR, describe_error(exc, self)
         if isinstance(exc, _NonFinite):
-            reason = "nan"
+            self.status = RunStatus.NAN
             kept = (f"; the last good checkpoint (epoch {self.epoch}) is kept in {self.run.checkpoint_path('last')}"
                     if self.writes_files and self.epoch > 0 else "")
-            message = f"{exc}{kept}. Try a lower learning rate or gradient clipping."
-        result = self._result(reason, message)
-        # A run that failed before it began (a resume whose checkpoint does not load, a
-        # graph with nothing to train) leaves its folder, or a finished run's, as it was.
-        if self.writes_files and self._began:
-            with contextlib.suppress(Exception):
-                self.writer.flush()  # the last good checkpoint is whole on disk
-            with contextlib.suppress(Exception):
-                self.run.update_info(status=reason, message=message, finished=time.strftime("%Y-%m-%dT%H:%M:%S"),
-                                     epochs_done=len(self.history))
-        return result
+            self.message = f"{exc}{kept}. Try a lower learning rate or gradient clipping."
+        return self._result()
 
 
 def _accepts_channels_last(model, device) -> bool:
@@ -481,15 +435,25 @@ def _accepts_channels_last(model, device) -> bool:
         model.train(was_training)
 
 
-def _detached(value):
-    """A deep copy whose tensors no training step can change while it is written."""
-    if isinstance(value, torch.Tensor):
-        return value.detach().clone()
-    if isinstance(value, dict):
-        return {k: _detached(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_detached(v) for v in value)
-    return value
+def _best_epoch(history: list[dict]) -> int | None:
+    """The first epoch with the lowest monitored loss (what best.ckpt holds)."""
+    if not history:
+        return None
+    return min(history, key=monitored)["epoch"]
+
+
+def _older_callback_state(state: dict) -> dict:
+    """Checkpoints written before callbacks kept their own state held it at the top."""
+    if "best" not in state:
+        return {}
+    return {ModelCheckpoint.state_key: {"best": state["best"], "best_epoch": state["best_epoch"]},
+            EarlyStopping.state_key: {"best": state["best"], "bad_epochs": state["bad_epochs"]}}
+
+
+def _stateful(callback) -> bool:
+    """Whether ``callback`` keeps a state of its own (a plain object with hooks may not
+    derive from TrainingCallback)."""
+    return getattr(type(callback), "state_dict", TrainingCallback.state_dict) is not TrainingCallback.state_dict
 
 
 def _finite(v: float):

@@ -24,6 +24,7 @@ from studio.core.project import from_dict
 from studio.core.settings import TRAINING_PARAMS
 from studio.training.devices import list_devices
 from studio.training.runs import RunFolder, list_runs, runs_dir_for
+from studio.training.status import RunStatus
 from studio.ui.commands import SetSetting
 from studio.ui.training_plots import TrainingPlots, short_run_name
 
@@ -365,25 +366,27 @@ class TrainingPanel(QWidget):
         self.plots.set_epochs(info["epochs"])
         self.status.setText(f"Training on {info['device']}; run folder {info['run_dir']}")
 
-    def _on_progress(self, p: dict) -> None:
-        self.progress.setValue(int(1000 * min(1.0, p["fraction"])))
+    def _on_progress(self, p) -> None:
+        """``p``: the run's :class:`~studio.training.progress.Progress`, as the command line prints it."""
+        self.progress.setValue(int(1000 * p.fraction))
         now = time.monotonic()
         if now - self._live_at < LIVE_TEXT_SECONDS:
             return
         self._live_at = now
-        eta = int(p["eta"])
-        self.live.setText(f"Epoch {p['epoch']}/{p['epochs']} · batch {p['batch']}/{p['batches']} · "
-                            f"{p['samples_per_s']:,.0f} samples/s · ETA {eta // 60}:{eta % 60:02d}")
+        self.live.setText(p.text())
 
     def _on_finished(self, outcome: dict) -> None:
         self.worker = None
         self.thread = None
         self._set_running(False)
-        self.status.setText({"completed": "Finished", "stopped": "Stopped", "early_stopping": "Stopped early"}
+        self.status.setText({RunStatus.COMPLETED: "Finished", RunStatus.STOPPED: "Stopped",
+                             RunStatus.EARLY_STOPPING: "Stopped early"}
                             .get(outcome["status"], "Failed") + (f": {outcome['message']}" if outcome["message"]
                                                                 else ""))
-        if outcome["status"] in ("completed", "early_stopping"):
-            self.progress.setValue(1000)
+        final = outcome.get("progress")
+        if final is not None:  # the last word, never held back: the live line, bar and runs list agree
+            self.live.setText(final.text())
+            self.progress.setValue(int(1000 * final.fraction))
         self.refresh_runs()
         self.runFinished.emit(outcome)
 

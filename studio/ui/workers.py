@@ -11,66 +11,55 @@ import time
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from studio.training import Control, TrainingCallback, TrainingError, prepare
+from studio.training import Control, TrainingError, prepare
 from studio.training.outcome import describe_error
+from studio.training.progress import ProgressTracker
+from studio.training.status import RunStatus
 
 FLUSH_SECONDS = 0.05
 
 
-class _Relay(TrainingCallback):
-    """Trainer hooks -> worker signals, with per-batch numbers batched up."""
+class _Relay(ProgressTracker):
+    """Trainer hooks -> worker signals, with per-batch numbers batched up; the progress
+    is the tracker's, as the command line prints it."""
 
     def __init__(self, worker: "TrainingWorker") -> None:
+        super().__init__()
         self.worker = worker
         self.pending: list[float] = []  # step, loss, step, loss, ...
         self.last_flush = 0.0
-        self.batches = 1
-        self.epoch_start = 0.0
-        self.samples = 0
 
     def on_train_start(self, trainer) -> None:
-        self.batches = min(trainer.train_batches.num_batches, trainer.max_batches or 1 << 60) or 1
+        super().on_train_start(trainer)
         self.worker.started.emit({
             "run_dir": str(trainer.run.path) if trainer.run else "", "epochs": trainer.settings["epochs"],
             "batches": self.batches, "device": str(trainer.device), "first_epoch": trainer.epoch,
         })
 
-    def on_train_epoch_start(self, trainer, epoch: int) -> None:
-        self.epoch_start = time.perf_counter()
-        self.samples = 0
-
     def on_train_batch_end(self, trainer, batch: int, loss: float, size: int) -> None:
         self.pending += (trainer.epoch + (batch + 1) / self.batches, loss)
-        self.samples += size
         now = time.perf_counter()
         if now - self.last_flush >= FLUSH_SECONDS:
             self.last_flush = now
-            self.flush(trainer, batch + 1)
+            self.flush()
 
-    def flush(self, trainer, batch: int) -> None:
+    def flush(self) -> None:
         if self.pending:
             self.worker.batchLosses.emit(self.pending)
             self.pending = []
-        elapsed = time.perf_counter() - self.epoch_start - trainer.paused_seconds  # a pause is not training
-        rate = self.samples / elapsed if elapsed > 0 else 0.0
-        epochs = trainer.settings["epochs"]
-        done = trainer.epoch + batch / self.batches
-        per_epoch = elapsed / max(batch, 1) * self.batches
-        self.worker.progress.emit({"epoch": trainer.epoch + 1, "epochs": epochs, "batch": batch,
-                                   "batches": self.batches, "fraction": done / max(epochs, 1),
-                                   "samples_per_s": rate, "eta": max(0.0, (epochs - done) * per_epoch)})
+        self.worker.progress.emit(self.snapshot())
 
     def on_train_epoch_end(self, trainer, record: dict) -> None:
-        self.flush(trainer, self.batches)
+        self.flush()
         self.worker.epochEnded.emit(dict(record))
 
 
 class TrainingWorker(QObject):
     started = Signal(dict)  # run_dir, epochs, batches, device, first_epoch
     batchLosses = Signal(list)  # flat [x, loss, x, loss, ...]; x counts epochs (fractional)
-    progress = Signal(dict)  # epoch, epochs, batch, batches, fraction, samples_per_s, eta
+    progress = Signal(object)  # a studio.training.progress.Progress
     epochEnded = Signal(dict)  # one history record
-    finished = Signal(dict)  # status, message, run_dir, history
+    finished = Signal(dict)  # status, message, run_dir, history, progress (None if it never began)
     errored = Signal(str)  # a run that failed; finished follows
 
     def __init__(self, project, *, data=None, device: str = "cpu", resume=None, max_batches=None) -> None:
@@ -93,10 +82,11 @@ class TrainingWorker(QObject):
 
     @Slot()
     def run(self) -> None:
-        outcome = {"status": "error", "message": "", "run_dir": "", "history": []}
+        relay = _Relay(self)
+        outcome = {"status": RunStatus.ERROR, "message": "", "run_dir": "", "history": []}
         try:
             trainer = prepare(self.project, data=self.data, device=self.device, resume=self.resume,
-                              callbacks=[_Relay(self)], control=self.control, max_batches=self.max_batches)
+                              callbacks=[relay], control=self.control, max_batches=self.max_batches)
             result = trainer.fit(resume=self.resume is not None)
             outcome = {"status": result.stopped_reason, "message": result.message,
                        "run_dir": str(result.run_dir or ""), "history": result.history}
@@ -109,6 +99,9 @@ class TrainingWorker(QObject):
         except Exception as exc:  # bad data, bad device: the app survives, the message shows
             outcome["message"] = describe_error(exc)
             self.errored.emit(outcome["message"])
+        if relay.pending:  # the last batches' losses, before the run's end is shown
+            self.batchLosses.emit(relay.pending)
+        outcome["progress"] = relay.snapshot()  # how the run ended, in the live line's terms
         self.finished.emit(outcome)
 
 

@@ -35,7 +35,7 @@ def test_weights_and_checkpoints_hold_the_final_model(mlp_project, data):
     assert last["epoch"] == 2
     assert all(torch.equal(last["model"][k], state[k]) for k in state)
     best = torch.load(result.run_dir / "checkpoints/best.ckpt", weights_only=True)
-    assert best["best_epoch"] == result.best_epoch
+    assert best["callbacks"]["checkpoint"]["best_epoch"] == result.best_epoch
 
 
 def test_a_layer_that_raises_ends_the_run_naming_the_node(mlp_project, data):

@@ -61,7 +61,7 @@ def test_early_stopping_ends_when_validation_stops_improving(mlp_project, data):
     assert "no improvement for 2 epoch(s)" in result.message
     best = torch.load(result.run_dir / "checkpoints/best.ckpt", weights_only=True)
     assert best["epoch"] == result.best_epoch
-    assert math.isclose(best["best"], result.history[result.best_epoch - 1]["val_loss"])
+    assert math.isclose(best["callbacks"]["checkpoint"]["best"], result.history[result.best_epoch - 1]["val_loss"])
 
 
 def test_device_out_of_memory_suggests_a_smaller_batch(mlp_project, data):

@@ -45,6 +45,16 @@ def test_train_streams_curves_and_stop_ends_the_run(trained_window, qtbot):
     assert not panel.running and panel.train_button.isEnabled()
     assert panel.status.text().startswith("Stopped")
     assert panel.runs.count() == 1 and "stopped" in panel.runs.item(0).text()
+    # The live line, the status and the runs list agree on where it stopped; no ETA stays.
+    done = len(finished.args[0]["history"])
+    assert f" · {done} epochs · " in panel.runs.item(0).text()
+    assert panel.live.text().endswith(f"stopped ({done} epoch{'s' if done != 1 else ''} done)")
+    assert "ETA" not in panel.live.text()
+    epoch = int(panel.live.text().split("/")[0].removeprefix("Epoch "))
+    if epoch == done + 1:  # stopped within an epoch
+        assert f"stopped by request in epoch {epoch}" in panel.status.text()
+    else:  # between two epochs
+        assert epoch == done and f"stopped by request after epoch {epoch}" in panel.status.text()
 
     # Ticking a past run overlays its curve; a new run starts from empty curves.
     panel.runs.item(0).setCheckState(Qt.CheckState.Checked)
@@ -71,6 +81,20 @@ def test_pause_holds_the_curves_and_resume_continues(trained_window, qtbot):
     qtbot.waitUntil(lambda: panel.series["batch"].n > held, timeout=10_000)
     with qtbot.waitSignal(panel.runFinished, timeout=20_000):
         panel.stop_button.click()
+
+
+def test_a_finished_run_shows_its_last_epoch_and_batch(trained_window, qtbot):
+    window, panel = trained_window
+    window.document.project.training.update(epochs=2, batch_size=256)
+    with qtbot.waitSignal(panel.runFinished, timeout=60_000) as finished:
+        panel.train_button.click()
+    assert finished.args[0]["status"] == "completed"
+    p = finished.args[0]["progress"]
+    assert (p.epoch, p.epochs, p.batch) == (2, 2, p.batches)  # not 1/2 at batch n-1, nor 3/2
+    assert panel.live.text() == p.text()
+    assert panel.live.text().startswith(f"Epoch 2/2 · batch {p.batches}/{p.batches} · ")
+    assert panel.live.text().endswith(" · done") and panel.progress.value() == 1000
+    assert panel.status.text() == "Finished" and " · 2 epochs" in panel.runs.item(0).text()
 
 
 def test_a_failing_run_reports_and_the_panel_recovers(trained_window, qtbot):
