@@ -46,6 +46,7 @@ class Control:
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
+        self._held = threading.Event()  # the loop is waiting in a pause: no batch runs
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -65,8 +66,21 @@ class Control:
     def paused(self) -> bool:
         return not self._running.is_set()
 
+    @property
+    def held(self) -> bool:
+        """Whether the loop has reached the pause and waits there (a pause takes
+        effect before the next batch, not at once)."""
+        return self._held.is_set()
+
+    def wait_held(self, timeout: float | None = None) -> bool:
+        return self._held.wait(timeout)
+
     def wait_while_paused(self) -> None:
-        self._running.wait()
+        self._held.set()
+        try:
+            self._running.wait()
+        finally:
+            self._held.clear()
 
 
 class _NonFinite(Exception):

@@ -2,11 +2,12 @@
 
 import json
 import threading
+import time
 
 import pytest
 import torch
 
-from studio.training import Control, TrainingCallback, train_project
+from studio.training import Control, TrainingCallback, progress, train_project
 
 
 class StopAt(TrainingCallback):
@@ -58,7 +59,6 @@ def test_resume_extends_a_finished_run(mlp_project, data):
 def test_pause_holds_the_loop_and_resume_continues_exactly(mlp_project, data):
     full = train_project(mlp_project, data=data, epochs=2)
     control = Control()
-    paused = threading.Event()
     seen = []
 
     class PauseAt(TrainingCallback):
@@ -66,19 +66,16 @@ def test_pause_holds_the_loop_and_resume_continues_exactly(mlp_project, data):
             seen.append(batch)
             if trainer.epoch == 0 and batch == 1:
                 trainer.pause()
-                paused.set()
 
     out = {}
     thread = threading.Thread(target=lambda: out.update(r=train_project(
         mlp_project, data=data, epochs=2, callbacks=[PauseAt()], control=control)))
     thread.start()
-    assert paused.wait(10)
-    count = len(seen)
-    thread.join(0.3)
-    assert thread.is_alive() and len(seen) == count  # nothing ran while paused
+    assert control.wait_held(30)  # the loop waits before the next batch
+    assert seen == [0, 1] and thread.is_alive()  # nothing ran after the pause
     control.resume()
-    thread.join(20)
-    assert not thread.is_alive()
+    thread.join(30)
+    assert not thread.is_alive() and not control.held
     assert same_weights(full.model, out["r"].model)
 
 
@@ -93,9 +90,9 @@ def test_stop_while_paused_ends_the_run(mlp_project, data):
     thread = threading.Thread(target=lambda: out.update(r=train_project(
         mlp_project, data=data, epochs=5, callbacks=[PauseFirst()], control=control)))
     thread.start()
-    thread.join(0.5)
+    assert control.wait_held(30)
     control.request_stop()
-    thread.join(10)
+    thread.join(30)
     assert out["r"].stopped_reason == "stopped"
     assert out["r"].history == []
 
@@ -136,19 +133,37 @@ def test_resume_trains_the_graph_saved_with_the_run(mlp_project, data):
     assert info["project"]["nodes"][4]["params"]["p"] == 0.2
 
 
-def test_paused_time_is_not_training_time(mlp_project, data):
+@pytest.mark.parametrize("paused", [True, False])
+def test_paused_time_is_not_training_time(mlp_project, data, monkeypatch, paused):
+    """An hour passes in the middle of the first epoch: while paused it is left out of the
+    epoch's seconds and samples/s; while training (the control case) it is counted."""
+    hour = [0.0]
+    monkeypatch.setattr(progress, "clock", lambda: time.perf_counter() + hour[0])
     control = Control()
 
-    class PauseOnce(TrainingCallback):
+    def an_hour_later():
+        if paused:
+            assert control.wait_held(30)
+        hour[0] += 3600
+        control.resume()
+
+    class HourAt(TrainingCallback):
         def on_train_batch_end(self, trainer, batch, loss, size):
             if trainer.epoch == 0 and batch == 1:
-                trainer.pause()
-                threading.Timer(0.6, control.resume).start()
+                if paused:
+                    trainer.pause()
+                    threading.Thread(target=an_hour_later).start()
+                else:
+                    an_hour_later()
 
-    result = train_project(mlp_project, data=data, epochs=1, callbacks=[PauseOnce()], control=control)
+    result = train_project(mlp_project, data=data, epochs=1, callbacks=[HourAt()], control=control)
     record = result.history[0]
-    assert record["seconds"] < 0.5  # the 0.6 s pause is left out
-    assert record["samples_per_s"] > record["samples"] / 0.5
+    if paused:
+        assert record["seconds"] < 3600
+        assert record["samples_per_s"] > record["samples"] / 3600
+    else:
+        assert record["seconds"] > 3600
+        assert record["samples_per_s"] < record["samples"] / 3600
 
 
 def test_on_checkpoint_sees_the_file_written(mlp_project, data):

@@ -3,6 +3,7 @@
 import pytest
 import torch
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from studio.core.project import load
 from studio.resources import template_path
@@ -71,12 +72,15 @@ def test_pause_holds_the_curves_and_resume_continues(trained_window, qtbot):
     window, panel = trained_window
     panel.train_button.click()
     qtbot.waitUntil(lambda: panel.point_counts()["batch"] > 5, timeout=30_000)
+    control = panel.worker.control
     panel.pause_button.click()
-    assert panel.pause_button.text() == "Resume"
-    qtbot.wait(200)  # let batched numbers already sent arrive
-    held = panel.series["batch"].n
-    qtbot.wait(300)
-    assert panel.series["batch"].n == held
+    assert panel.pause_button.text() == "Resume" and panel.status.text() == "Paused"
+    qtbot.waitUntil(lambda: control.held, timeout=10_000)  # the loop waits before its next batch
+    QApplication.processEvents()  # what it sent before it paused arrives
+    held, live = panel.series["batch"].n, panel.live.text()
+    for _ in range(3):
+        QApplication.processEvents()
+    assert panel.series["batch"].n == held and panel.live.text() == live and control.held
     panel.pause_button.click()
     qtbot.waitUntil(lambda: panel.series["batch"].n > held, timeout=10_000)
     with qtbot.waitSignal(panel.runFinished, timeout=20_000):
