@@ -37,6 +37,7 @@ def test_train_json_prints_each_epoch_then_a_summary(project_file, tmp_path, cap
     assert [(x["train_loss"], x["val_loss"], x["metrics"]) for x in lines[:2]] == [
         (r["train_loss"], r["val_loss"], r["metrics"]) for r in recorded]
     assert first["metrics"]["accuracy"] > 0.5  # ten digits: chance is 0.1
+    assert first["eta"] > 0 and lines[1]["eta"] == 0  # the panel's ETA: one epoch left, then none
     summary = lines[-1]
     assert summary["status"] == "completed" and summary["epochs"] == 2
     assert summary["weights"] == str(run / "weights.safetensors") and (run / "weights.safetensors").exists()
@@ -47,6 +48,7 @@ def test_default_run_folder_is_next_to_the_project(project_file, capsys):
     assert main(["train", str(project_file), "--epochs", "1"]) == 0
     out = capsys.readouterr().out
     assert "epoch 1/1" in out and "accuracy" in out
+    assert [line for line in out.splitlines() if line.startswith("epoch 1/1")][0].endswith("ETA 0:00")
     runs = list((project_file.parent / "runs").iterdir())
     assert len(runs) == 1 and (runs[0] / "run.json").exists()
 
