@@ -59,10 +59,11 @@ def _list(as_json: bool) -> int:
 
 def _input_checks(project, info) -> list[dict]:
     from studio.data.preview import input_params
+    from studio.spec.roles import ROLE_INPUT
 
     rows = []
     for node in (project.graph.nodes if project else []):
-        if node.type != "Input":
+        if project.graph.spec(node).role != ROLE_INPUT:
             continue
         field = node.params.get("field")
         spec = info.inputs.get(field)

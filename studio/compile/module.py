@@ -23,6 +23,32 @@ class CompileError(StudioError):
 
 
 @dataclass(frozen=True)
+class LossInfo:
+    """A loss node's declaration (:class:`~studio.spec.roles.LossRole`) read against its
+    parameters: what the trainer needs, with no parameter names left to guess."""
+
+    target: str  # the dataset field holding the targets
+    weight: float = 1.0  # this loss's weight in the total
+    metric: str = "none"  # the metric scored on validation ("none": none)
+    ignore_index: int | None = None  # the label left out of loss and metric
+
+    @classmethod
+    def of(cls, role, params: dict) -> "LossInfo":
+        return cls(target=str(params[role.target]),
+                   weight=float(params[role.weight]) if role.weight else 1.0,
+                   metric=str(params[role.metric]) if role.metric else "none",
+                   ignore_index=int(params[role.ignore_index]) if role.ignore_index else None)
+
+    def metric_options(self, params: dict) -> dict:
+        """What a metric is built from: the node's parameters, with the declared target
+        field and ignored label under their plain names."""
+        out = {**params, "target": self.target}
+        if self.ignore_index is not None:
+            out["ignore_index"] = self.ignore_index
+        return out
+
+
+@dataclass(frozen=True)
 class OutputInfo:
     """One model output: the node that marks it, and for a loss, how to score it."""
 
@@ -30,6 +56,7 @@ class OutputInfo:
     type: str  # its layer type
     params: dict
     source: str  # "node.port" that feeds it
+    loss: LossInfo | None = None  # None for a plain output
 
 
 class GraphModule(nn.Module):
@@ -91,8 +118,9 @@ class GraphModule(nn.Module):
             if spec.role != ROLE_OUTPUT:
                 continue
             edge = graph.edge_into(node.id, "in")
-            self.outputs.append(OutputInfo(node.id, node.type, dict(node.params), f"{edge.src}.{edge.src_port}"))
-            if node.type != "Output":
+            loss = LossInfo.of(spec.loss, node.params) if spec.loss is not None else None
+            self.outputs.append(OutputInfo(node.id, node.type, dict(node.params), f"{edge.src}.{edge.src_port}", loss))
+            if loss is not None:
                 self.losses[node.id] = spec.build(node.params, analysis.nodes[node.id].inputs).create()
 
         self._plan = [(self.layers[n], ins, outs, len(outs) > 1) for n, ins, outs in plan]

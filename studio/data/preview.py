@@ -97,12 +97,8 @@ def text_pairs(split: DataSplit, n: int = 20) -> list[tuple[str, str]]:
 
 
 def input_params(spec: dict[str, Any]) -> dict[str, Any]:
-    """The Input node parameters that describe one sample of a field (``DatasetInfo.inputs``)."""
-    keys = {"image": ("channels", "height", "width"), "sequence": ("length", "features"),
-            "vector": ("features",), "tokens": ("length",), "waveform": ("length",)}
-    kind = spec.get("kind")
-    if kind not in keys:
-        return {}
-    out = {"kind": kind}
-    out.update({k: int(spec[k]) for k in keys[kind] if k in spec})
-    return out
+    """The Input node parameters that describe one sample of a field (``DatasetInfo.inputs``),
+    as the field's input kind declares them (:mod:`studio.spec.inputs`)."""
+    from studio.spec.inputs import sample_params
+
+    return sample_params(str(spec.get("kind")), spec)

@@ -15,9 +15,9 @@ from studio.compile.module import CompileError, GraphModule, compile_graph
 from studio.core.analysis import analyze
 from studio.core.graph import Graph
 from studio.export.errors import ExportError
-from studio.layers.spec import ROLE_INPUT
+from studio.spec.inputs import input_kind
+from studio.spec.roles import ROLE_INPUT
 
-SEQUENCE_KINDS = ("sequence", "tokens", "waveform")
 
 
 @dataclass(frozen=True)
@@ -89,11 +89,19 @@ def sample_inputs(module: GraphModule, data: dict | None, graph: Graph, n: int =
     small = tuple(x[: max(1, min(3, x.shape[0] - 1))] for x in inputs)
     sample.extra.append((f"batch {small[0].shape[0]}", small))
     axes = dynamic_axes(module, graph)
-    if any(1 in a for a in axes.values()):
-        longer = tuple(torch.cat([x, x[:, : max(1, x.shape[1] // 2)]], dim=1) if 1 in axes[name] else x
+    grown = [(name, a[1]) for name, a in axes.items() if len(a) > 1]
+    if grown:
+        longer = tuple(_longer(x, axes[name][1]) if len(axes[name]) > 1 else x
                        for x, name in zip(small, module.input_names))
-        sample.extra.append((f"batch {small[0].shape[0]}, length {longer[0].shape[1]}", longer))
+        first, axis = grown[0]
+        length = longer[module.input_names.index(first)].shape[axis]
+        sample.extra.append((f"batch {small[0].shape[0]}, length {length}", longer))
     return sample
+
+
+def _longer(x: torch.Tensor, axis: int) -> torch.Tensor:
+    """``x`` with half its length along ``axis`` repeated at the end."""
+    return torch.cat([x, x.narrow(axis, 0, max(1, x.shape[axis] // 2))], dim=axis)
 
 
 def _real_batch(module: GraphModule, data: dict, n: int) -> tuple[torch.Tensor, ...]:
@@ -116,31 +124,49 @@ def _real_batch(module: GraphModule, data: dict, n: int) -> tuple[torch.Tensor, 
     return tuple(out)
 
 
+def _kind(graph: Graph, input_id: str):
+    """The declared kind of an Input node (:mod:`studio.spec.inputs`), or None."""
+    from studio.spec.inputs import KIND_NAMES
+
+    name = graph.node(input_id).params.get("kind")
+    return input_kind(name) if name in KIND_NAMES else None
+
+
 def _random_like(shape, n: int, gen: torch.Generator, graph: Graph, name: str) -> torch.Tensor:
     dims = [n if i == 0 else (d if isinstance(d, int) else 12) for i, d in enumerate(shape.dims)]
+    kind = _kind(graph, name)
+    if kind is not None and kind.example is not None:
+        return kind.example(dims, gen, _id_limit(graph, name))
     if shape.dtype == "long":
-        return torch.randint(0, _vocab(graph, name), dims, generator=gen)
+        return torch.randint(0, _id_limit(graph, name), dims, generator=gen)
     return torch.randn(dims, generator=gen)
 
 
-def _vocab(graph: Graph, input_id: str) -> int:
-    """The smallest vocabulary among the Embeddings an input feeds, so random ids are valid."""
-    sizes = [graph.node(e.dst).params["num_embeddings"] for e in graph.edges
-             if e.src == input_id and graph.node(e.dst).type == "Embedding"]
+def _id_limit(graph: Graph, input_id: str) -> int:
+    """The smallest id limit among the layers an input feeds (an Embedding's vocabulary,
+    as its declaration names it), so random ids are valid."""
+    sizes = []
+    for e in graph.edges:
+        if e.src == input_id:
+            limit = graph.spec(e.dst).id_limit
+            if limit is not None:
+                sizes.append(graph.node(e.dst).params[limit])
     return min(sizes, default=2)
 
 
 def dynamic_axes(module: GraphModule, graph: Graph) -> dict[str, list[int]]:
     """Axes of each input that may vary in the exported model: the batch always; the
-    length of a sequence, token or audio input when the graph accepts any length."""
+    length axis its input kind declares (sequences, tokens, audio) when the graph accepts
+    any length."""
     free_length = _length_free(graph)
     axes = {}
     for name, shape in zip(module.input_names, module.input_shapes):
-        node = graph.node(name)
+        kind = _kind(graph, name)
         a = [0]
-        if node.params.get("kind") in SEQUENCE_KINDS and shape.rank >= 2:
-            if not isinstance(shape.dims[1], int) or name in free_length:
-                a.append(1)
+        axis = kind.length_axis if kind is not None else None
+        if axis is not None and shape.rank > axis:
+            if not isinstance(shape.dims[axis], int) or name in free_length:
+                a.append(axis)
         axes[name] = a
     return axes
 
@@ -148,8 +174,8 @@ def dynamic_axes(module: GraphModule, graph: Graph) -> dict[str, list[int]]:
 def _length_free(graph: Graph) -> set[str]:
     """Inputs declared with a fixed length whose graph would accept any length (an LSTM
     does; a Flatten after it does not): their length stays dynamic in the export."""
-    fixed = [n for n in graph if graph.spec(n).role == ROLE_INPUT
-             and n.params.get("kind") in SEQUENCE_KINDS and n.params.get("length", 0) > 0]
+    fixed = [n for n in graph if graph.spec(n).role == ROLE_INPUT and n.params.get("length", 0) > 0
+             and (kind := _kind(graph, n.id)) is not None and kind.length_axis is not None]
     free = set()
     for node in fixed:
         trial = graph.copy()

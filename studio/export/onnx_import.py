@@ -365,7 +365,7 @@ class _Context:
 
     def bidirectional(self, node_id: str) -> bool:
         node = self.graph.node(node_id)
-        return bool(node.params.get("bidirectional")) and node.type in ("LSTM", "GRU")
+        return bool(node.params.get("bidirectional"))  # declared by the recurrent layers only
 
     def dims(self, name: str) -> list | None:
         return self.shapes.get(name)
@@ -457,7 +457,8 @@ class _Context:
 
     def id_range(self, node_id: str) -> int:
         """How many token ids the layers reading this Input take (the smallest vocabulary)."""
-        sizes = [self.graph.node(e.dst).params.get("num_embeddings") for e in self.graph.edges if e.src == node_id]
+        limits = [(e.dst, self.graph.spec(e.dst).id_limit) for e in self.graph.edges if e.src == node_id]
+        sizes = [self.graph.node(dst).params[limit] for dst, limit in limits if limit is not None]
         return min([s for s in sizes if s] or [2])
 
     def add_output(self, name: str) -> None:

@@ -7,6 +7,7 @@ from types import ModuleType
 from typing import Iterator
 
 from studio.spec.errors import StudioError, UnknownLayerType
+from studio.spec.inputs import InputKind, register_input_kind, unregister_input_kind
 from studio.layers.spec import LayerSpec
 
 
@@ -34,8 +35,12 @@ class LayerRegistry:
             self._aliases[alias] = spec.id
         return spec
 
+    def add_input_kind(self, kind: InputKind, source: str = "") -> InputKind:
+        """Declare a kind of data the Input node reads (:mod:`studio.spec.inputs`)."""
+        return register_input_kind(kind, source)
+
     def load_module(self, module: ModuleType, source: str | None = None) -> list[LayerSpec]:
-        """Register the layers of a module exposing ``register(registry)``.
+        """Register the layers (and input kinds) of a module exposing ``register(registry)``.
 
         Built-in families and plugins both come through here. If the module fails
         half-way, nothing it added stays registered.
@@ -47,11 +52,16 @@ class LayerRegistry:
         register(staged)
         added = []
         snapshot = (dict(self._specs), dict(self._aliases))
+        kinds: list[str] = []
         try:
+            for kind in staged.kinds:
+                kinds.append(self.add_input_kind(kind, staged.source).name)
             for spec in staged.specs:
                 added.append(self.add(spec, staged.source))
         except Exception:
             self._specs, self._aliases = snapshot
+            for name in kinds:
+                unregister_input_kind(name)
             raise
         return added
 
@@ -90,7 +100,12 @@ class _Staging:
     def __init__(self, source: str) -> None:
         self.source = source
         self.specs: list[LayerSpec] = []
+        self.kinds: list[InputKind] = []
 
     def add(self, spec: LayerSpec) -> LayerSpec:
         self.specs.append(spec)
         return spec
+
+    def add_input_kind(self, kind: InputKind) -> InputKind:
+        self.kinds.append(kind)
+        return kind

@@ -16,11 +16,12 @@ from studio.spec.build import Cost, Ctor
 from studio.spec.errors import BadParameter
 from studio.spec.params import Param, Params, ParamValue
 from studio.spec.ports import Port
-from studio.spec.roles import ROLE_INPUT, ROLE_LAYER, ROLE_OUTPUT
+from studio.spec.inputs import InputKind
+from studio.spec.roles import ROLE_INPUT, ROLE_LAYER, ROLE_OUTPUT, LossRole
 from studio.spec.shapes import TensorShape
 
-__all__ = ["Cost", "Ctor", "LayerSpec", "Param", "ParamValue", "Params", "Port", "ROLE_INPUT", "ROLE_LAYER",
-           "ROLE_OUTPUT", "Shapes"]
+__all__ = ["Cost", "Ctor", "InputKind", "LayerSpec", "LossRole", "Param", "ParamValue", "Params", "Port",
+           "ROLE_INPUT", "ROLE_LAYER", "ROLE_OUTPUT", "Shapes"]
 
 Shapes = Mapping[str, TensorShape]
 
@@ -48,6 +49,8 @@ class LayerSpec:
     build: BuildFn | None = None
     cost: CostFn = _no_cost
     role: str = ROLE_LAYER
+    loss: LossRole | None = None  # set on a loss layer (role output): what the trainer needs
+    id_limit: str | None = None  # the parameter bounding the integer ids this layer reads (a vocabulary)
     legacy_ids: tuple[str, ...] = ()
     export_notes: str = ""
     onnx_exportable: bool = True  # False: the ONNX exporter refuses this layer, giving export_notes as the reason
@@ -62,6 +65,21 @@ class LayerSpec:
         names = [p.name for p in self.params]
         if len(set(names)) != len(names):
             raise TypeError(f"layer {self.id!r} declares a parameter twice")
+        if self.loss is not None:
+            if self.role == ROLE_LAYER:  # a loss marks what the model returns
+                object.__setattr__(self, "role", ROLE_OUTPUT)
+            if self.role != ROLE_OUTPUT:
+                raise TypeError(f"loss layer {self.id!r} needs role={ROLE_OUTPUT!r}")
+            for field, (name, kind) in self.loss.params().items():
+                if name not in names or self.param(name).kind != kind:
+                    raise TypeError(f"loss layer {self.id!r} names {name!r} as its {field}, "
+                                    f"which needs a {kind!r} parameter of that name")
+        if self.id_limit is not None and (self.id_limit not in names or self.param(self.id_limit).kind != "int"):
+            raise TypeError(f"layer {self.id!r}: id_limit {self.id_limit!r} is not one of its int parameters")
+
+    @property
+    def is_loss(self) -> bool:
+        return self.loss is not None
 
     def param(self, name: str) -> Param:
         for p in self.params:

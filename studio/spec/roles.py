@@ -1,5 +1,34 @@
-"""What part a layer plays in a network, as its declaration states it."""
+"""What part a layer plays in a network, as its declaration states it.
+
+``role`` says where a node sits: an ordinary layer, an input (data enters), or an output
+(the model returns what reaches it). A loss is an output whose declaration carries a
+:class:`LossRole`: everything the trainer needs to know about it, so the trainer never
+guesses from a layer's type or its parameters' names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
 
 ROLE_LAYER = "layer"
 ROLE_INPUT = "input"
 ROLE_OUTPUT = "output"  # loss and plain output nodes: they mark what the model returns
+
+
+@dataclass(frozen=True)
+class LossRole:
+    """How the trainer uses a loss layer; each field names one of the layer's parameters.
+
+    The loss module is called as ``module(prediction, batch[target])`` and returns the mean
+    over the batch; the total loss is the sum of each loss times its weight.
+    """
+
+    target: str = "target"  # a "str" parameter: the dataset field holding the targets
+    weight: str | None = "weight"  # a "float" parameter: this loss's weight in the total (None: 1)
+    metric: str | None = "metric"  # a "choice" parameter: the metric scored on validation ("none": none)
+    ignore_index: str | None = None  # an "int" parameter: the label left out of loss and metric
+
+    def params(self) -> dict[str, tuple[str, str]]:
+        """The declared parameter of each field and the kind it must have."""
+        kinds = {"target": "str", "weight": "float", "metric": "choice", "ignore_index": "int"}
+        return {f: (getattr(self, f), kind) for f, kind in kinds.items() if getattr(self, f) is not None}

@@ -24,7 +24,7 @@ def _output_index(model, output: str | None) -> int:
             raise Seq2SeqError(f"the model has no output {output!r}; it has {', '.join(names)}")
         return names.index(output)
     for i, o in enumerate(model.outputs):
-        if o.params.get("metric") == "greedy_exact_match":
+        if o.loss is not None and o.loss.metric == "greedy_exact_match":
             return i
     return 0
 

@@ -24,7 +24,9 @@ class Metric(Protocol):
     def compute(self) -> float: ...
 
 
-MetricFactory = Callable[[dict], Metric]  # called with the loss node's params
+# Called with the loss node's params, where "target" is the dataset field its declaration
+# names and "ignore_index" the label it declares ignored (when it declares one).
+MetricFactory = Callable[[dict], Metric]
 
 _METRICS: dict[str, MetricFactory] = {}
 
@@ -127,8 +129,7 @@ register_metric("exact_match", lambda p: ExactMatch(int(p.get("ignore_index", -1
 def _greedy(params: dict) -> Metric:
     from studio.tasks.seq2seq import GreedyExactMatch
 
-    return GreedyExactMatch(target=str(params.get("target", "tgt_out")),
-                            ignore_index=int(params.get("ignore_index", -100)))
+    return GreedyExactMatch(target=str(params["target"]), ignore_index=int(params.get("ignore_index", -100)))
 
 
 def _map50(params: dict) -> Metric:

@@ -129,8 +129,8 @@ def _check_fields(model, data) -> None:
     names = set(sample.fields) if hasattr(sample, "fields") else set(sample[0]) if len(sample) else set()
     needed = {f: f"Input {n!r}" for n, f in zip(model.input_names, model.input_fields)}
     for o in model.outputs:
-        if o.node in model.losses:
-            needed.setdefault(o.params.get("target", "y"), f"loss {o.node!r}")
+        if o.loss is not None:
+            needed.setdefault(o.loss.target, f"loss {o.node!r}")
     missing = [f"{who} reads field {f!r}" for f, who in needed.items() if f not in names]
     if missing:
         raise StudioError(f"the dataset has no such field: {'; '.join(missing)} "

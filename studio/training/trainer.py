@@ -105,8 +105,7 @@ class Trainer:
             self.net = DistributedDataParallel(model, device_ids=ids)
         self.optimizer = build_optimizer(model, s)
         rank, world = (self.dist.rank, self.dist.world) if self.dist else (0, 1)
-        fields = sorted(set(model.input_fields) | {o.params.get("target", "y") for o in model.outputs
-                                                   if o.node in model.losses})
+        fields = sorted(set(model.input_fields) | {o.loss.target for o in model.outputs if o.loss is not None})
         self.train_batches = Batches(self.split.train, fields, s["batch_size"], self.device, train=True,
                                      rank=rank, world=world)
         # Validation keeps no activations for backward, so on an accelerator twice the batch
@@ -118,15 +117,15 @@ class Trainer:
         self.schedule = Schedule(self.optimizer, s, steps)
         self.scaler = torch.amp.GradScaler("cuda") if self.amp else None
         # (output index, loss module, target field, weight, metric or None, metric key)
-        losses = [(i, o) for i, o in enumerate(model.outputs) if o.node in model.losses]
-        scored = [o for _, o in losses if o.params.get("metric", "none") not in ("none", "")]
+        # Each loss's target field, weight and metric come from its declaration (LossInfo).
+        losses = [(i, o) for i, o in enumerate(model.outputs) if o.loss is not None]
+        scored = [o for _, o in losses if o.loss.metric not in ("none", "")]
         self.loss_plan = []
         for i, o in losses:
-            name = o.params.get("metric", "none")
-            metric = create_metric(name, o.params)
+            name = o.loss.metric
+            metric = create_metric(name, o.loss.metric_options(o.params))
             key = name if len(scored) == 1 else f"{o.node}.{name}"
-            self.loss_plan.append((i, model.losses[o.node], o.params.get("target", "y"),
-                                   float(o.params.get("weight", 1.0)), metric, key))
+            self.loss_plan.append((i, model.losses[o.node], o.loss.target, o.loss.weight, metric, key))
         if not self.loss_plan:
             raise TrainingError("the graph has no loss node: connect an output to a loss to train it")
         self._frozen_norms = [m for n in model.frozen_nodes for m in model.layers[n].modules()

@@ -37,6 +37,7 @@ from studio.core.errors import StudioError
 from studio.data.base import DataError, DataSplit
 from studio.data.preview import class_balance, input_params, summary, take, text_pairs
 from studio.data.registry import dataset_entry, dataset_names, load_data, project_folder, resolve_data_paths
+from studio.spec.roles import ROLE_INPUT
 from studio.ui.data_preview import BalanceBars, ImageGrid, RowsTable, WaveView
 
 PREVIEW_SAMPLES = 32
@@ -432,7 +433,7 @@ class DataPanel(QWidget):
                 doc.set_params(node_id, params)
         finally:
             doc.undo_stack.endMacro()
-        unread = [f for f in info.inputs if not any(n.type == "Input" and n.params.get("field") == f
+        unread = [f for f in info.inputs if not any(doc.graph.spec(n).role == ROLE_INPUT and n.params.get("field") == f
                                                     for n in doc.graph.nodes)]
         note = f" No Input node reads {', '.join(unread)}." if unread else ""
         vocab = {spec["vocab"] for spec in info.inputs.values() if "vocab" in spec}
@@ -446,7 +447,7 @@ class DataPanel(QWidget):
     def _input_changes(self, info) -> dict[str, dict]:
         changes = {}
         for node in self.document.graph.nodes:
-            if node.type != "Input" or node.params.get("field") not in info.inputs:
+            if self.document.graph.spec(node).role != ROLE_INPUT or node.params.get("field") not in info.inputs:
                 continue
             wanted = input_params(info.inputs[node.params["field"]])
             diff = {k: v for k, v in wanted.items() if node.params.get(k) != v}

@@ -9,7 +9,7 @@ import pytest
 from studio.core.errors import StudioError, UnknownLayerType
 from studio.core.shapes import TensorShape
 from studio.layers import DuplicateLayer, LayerRegistry, builtin_registry
-from studio.layers.spec import Ctor, LayerSpec, Param
+from studio.layers.spec import ROLE_OUTPUT, Ctor, LayerSpec, LossRole, Param
 
 REQUIRED = ["Input", "Linear", "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool1d", "MaxPool2d", "AvgPool1d",
             "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
@@ -73,6 +73,36 @@ def test_spec_must_declare_shape_rule_and_builder():
     with pytest.raises(TypeError, match="twice"):
         LayerSpec(id="X", title="X", category="T", doc="d", infer=lambda p, i: {}, build=lambda p, i: Ctor(object),
                   params=(Param("a", "int", 1), Param("a", "int", 2)))
+
+
+def test_a_loss_declaration_names_parameters_the_layer_has():
+    kw = dict(title="L", category="Loss", doc="d", inputs=(), outputs=(), infer=lambda p, i: {},
+              build=lambda p, i: Ctor(object))
+    with pytest.raises(TypeError, match="'target' as its target"):
+        LayerSpec(id="L", loss=LossRole(), params=(Param("labels", "str", "y"),), **kw)
+    with pytest.raises(TypeError, match="'weight' as its weight, which needs a 'float'"):
+        LayerSpec(id="L", loss=LossRole(metric=None), params=(Param("target", "str", "y"), Param("weight", "int", 1)),
+                  **kw)
+    spec = LayerSpec(id="L", loss=LossRole(weight=None, metric=None), params=(Param("target", "str", "y"),), **kw)
+    assert spec.role == ROLE_OUTPUT and spec.is_loss  # a loss is an output the trainer trains on
+
+
+def test_builtin_losses_and_outputs_say_what_they_are():
+    reg = builtin_registry()
+    losses = {s.id for s in reg if s.loss is not None}
+    assert losses == {"CrossEntropyLoss", "MSELoss", "BCELoss", "DetectionLoss"}
+    assert {s.id for s in reg if s.role == ROLE_OUTPUT} - losses == {"Output"}
+    assert reg.get("CrossEntropyLoss").loss.ignore_index == "ignore_index"
+    assert reg.get("Embedding").id_limit == "num_embeddings"
+
+
+def test_each_input_kind_is_declared_once_and_the_input_offers_them_all():
+    from studio.spec.inputs import KIND_NAMES, input_kind
+
+    kind = builtin_registry().get("Input").param("kind")
+    assert tuple(kind.choices) == ("image", "sequence", "vector", "tokens", "waveform") == tuple(KIND_NAMES)
+    assert input_kind("tokens").shape({"length": 0}).dtype == "long"
+    assert [k for k in KIND_NAMES if input_kind(k).length_axis is not None] == ["sequence", "tokens", "waveform"]
 
 
 def test_param_kinds():

@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from studio.compile.module import LossInfo
 from studio.tasks.seq2seq import GreedyExactMatch, Seq2SeqError, decoder_field, greedy_decode
 
 V = 8  # vocabulary: 0 pad, 1 BOS, 2 EOS, 3..7 symbols
@@ -16,6 +17,7 @@ class Counter(torch.nn.Module):
 
     class _O:
         node, params = "loss", {"metric": "greedy_exact_match"}
+        loss = LossInfo(target="tgt_out", metric="greedy_exact_match")
 
     outputs = [_O()]
 

@@ -150,7 +150,7 @@ EMBEDDING = LayerSpec(
     params=(Param("num_embeddings", "int", 1000, 1, 10_000_000, doc="Vocabulary size"),
             Param("embedding_dim", "int", 64, 1, 100_000),
             Param("padding_idx", "int", -1, -1, 10_000_000, doc="Id whose vector stays zero (-1: none)")),
-    infer=_embedding_infer,
+    infer=_embedding_infer, id_limit="num_embeddings",
     cost=lambda p, ins, outs: Cost(p["num_embeddings"] * p["embedding_dim"], 0),
     build=lambda p, ins: Ctor(_nn("Embedding"), {
         "num_embeddings": p["num_embeddings"], "embedding_dim": p["embedding_dim"],

@@ -10,7 +10,7 @@ from __future__ import annotations
 from studio.spec.errors import ShapeError
 from studio.spec.shapes import TensorShape
 from studio.layers.builtin._rules import expect_float
-from studio.layers.spec import ROLE_OUTPUT, Ctor, LayerSpec, Param, Port
+from studio.layers.spec import Ctor, LayerSpec, LossRole, Param, Port
 
 
 def _grid(title, p, ins):
@@ -54,7 +54,7 @@ DETECTION_LOSS = LayerSpec(
         Param("metric", "choice", "map50", choices=("map50", "none"), doc="mAP at IoU 0.5 after NMS"),
     ),
     inputs=(Port("in", "grid head output [B, 5 + classes, rows, cols]"),), outputs=(),
-    infer=_loss_infer, build=_loss_build, role=ROLE_OUTPUT,
+    infer=_loss_infer, build=_loss_build, loss=LossRole(),
 )
 
 

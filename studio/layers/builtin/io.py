@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 from studio.spec.errors import ShapeError
-from studio.spec.shapes import BATCH, TensorShape
+from studio.spec.inputs import KIND_NAMES, input_kind
+from studio.spec.shapes import TensorShape
 from studio.layers.builtin._rules import expect_float
-from studio.layers.spec import ROLE_INPUT, ROLE_OUTPUT, Ctor, LayerSpec, Param, Port
-
-KINDS = ("image", "sequence", "vector", "tokens", "waveform")
+from studio.layers.spec import ROLE_INPUT, ROLE_OUTPUT, Ctor, LayerSpec, LossRole, Param, Port
 
 
 def input_shape(p) -> TensorShape:
-    length = p["length"] if p["length"] > 0 else "T"
-    kind = p["kind"]
-    if kind == "image":
-        return TensorShape.of(BATCH, p["channels"], p["height"], p["width"], axes="BCHW")
-    if kind == "sequence":
-        return TensorShape.of(BATCH, length, p["features"], axes="BTF")
-    if kind == "vector":
-        return TensorShape.of(BATCH, p["features"], axes="BF")
-    if kind == "tokens":
-        return TensorShape.of(BATCH, length, axes="BT", dtype="long")
-    if kind == "waveform":
-        return TensorShape.of(BATCH, p["length"] if p["length"] > 0 else "S", axes=("B", "S"))
-    raise ShapeError(f"unknown input kind {kind!r}")
+    """The tensor an Input gives: its kind's shape rule (:mod:`studio.spec.inputs`)."""
+    return input_kind(p["kind"]).shape(p)
 
 
 def _identity_module():
@@ -36,7 +24,7 @@ INPUT = LayerSpec(
     id="Input", title="Input", category="Input/Output",
     doc="Where a batch enters the graph: images, sequences, vectors, token ids or raw audio.",
     params=(
-        Param("kind", "choice", "image", choices=KINDS, doc="What one sample is"),
+        Param("kind", "choice", "image", choices=KIND_NAMES, doc="What one sample is"),
         Param("field", "str", "x", doc="The dataset field this input reads"),
         Param("channels", "int", 1, 1, 4096, doc="Image channels"),
         Param("height", "int", 28, 1, 8192, doc="Image height"),
@@ -101,7 +89,7 @@ CROSS_ENTROPY = LayerSpec(
             Param("metric", "choice", "accuracy", choices=("accuracy", "exact_match", "greedy_exact_match", "none"),
                   doc="accuracy per label, or exact_match of whole sequences")),
     inputs=(Port("in", "class scores"),), outputs=(),
-    infer=_ce_infer, build=_loss_module("CrossEntropy"), role=ROLE_OUTPUT,
+    infer=_ce_infer, build=_loss_module("CrossEntropy"), loss=LossRole(ignore_index="ignore_index"),
     legacy_ids=("SoftmaxCrossEntropy", "CategoricalCrossEntropy"),
 )
 
@@ -111,7 +99,7 @@ MSE = LayerSpec(
     params=(_TARGET, _WEIGHT,
             Param("metric", "choice", "mae", choices=("mae", "none"), doc="mae: mean absolute error")),
     inputs=(Port("in"),), outputs=(),
-    infer=_float_infer("MSELoss"), build=_loss_module("MSE"), role=ROLE_OUTPUT,
+    infer=_float_infer("MSELoss"), build=_loss_module("MSE"), loss=LossRole(),
     legacy_ids=("SquaredError",),
 )
 
@@ -122,7 +110,7 @@ BCE = LayerSpec(
             Param("metric", "choice", "accuracy", choices=("accuracy", "none"),
                   doc="accuracy: share of labels on the right side of 0.5")),
     inputs=(Port("in"),), outputs=(),
-    infer=_float_infer("BCELoss"), build=_loss_module("BCE"), role=ROLE_OUTPUT,
+    infer=_float_infer("BCELoss"), build=_loss_module("BCE"), loss=LossRole(),
     legacy_ids=("BinaryCrossEntropy",),
 )
 
