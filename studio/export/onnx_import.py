@@ -186,14 +186,12 @@ def import_onnx(path: str | Path, registry=None) -> ImportResult:
     for node in g.node:
         if node.op_type == "Constant":
             continue
-        if id(node) not in needed:
-            folded[node.op_type] += 1
+        if id(node) not in needed or all(o in ctx.consts for o in node.output if o):
+            folded[node.op_type] += 1  # a shape computation, or a weight's layout computed here
             continue
-        if any(i in ctx.broken for i in node.input if i):
-            ctx.broken.update(node.output)
-            if node.op_type not in HANDLERS:
-                unmapped[(node.op_type, "no Layer Studio layer")] += 1
-            continue
+        # After a refusal the scan goes on, with a stand-in for what the refused operator
+        # would give, so that every operator that would fail is listed, not only the first.
+        after_refusal = any(i in ctx.broken for i in node.input if i)
         handler = HANDLERS.get(node.op_type)
         try:
             if handler is None:
@@ -204,10 +202,17 @@ def import_onnx(path: str | Path, registry=None) -> ImportResult:
             outs = handler(ctx, node, attrs)
         except Unmapped as exc:
             unmapped[(node.op_type, str(exc))] += 1
-            ctx.broken.update(node.output)
+            ctx.stand_in(node)
+            continue
+        except Exception:
+            if not after_refusal:
+                raise
+            ctx.stand_in(node)  # it may fail only because of a stand-in: not counted
             continue
         for name, val in zip(node.output, outs):
             ctx.values[name] = val
+        if after_refusal:
+            ctx.broken.update(node.output)
     if unmapped:
         items = ", ".join(f"{op} x{n} ({why})" for (op, why), n in sorted(unmapped.items()))
         raise ImportModelError(f"{path}: cannot import: {sum(unmapped.values())} operator(s) have no mapping "
@@ -309,7 +314,7 @@ def _needed(g, ctx) -> set[int]:
     seen: set[str] = set()
     while stack:
         name = stack.pop()
-        if name in seen or name not in ctx.producers:
+        if name in seen or name not in ctx.producers or name in ctx.consts:
             continue
         seen.add(name)
         node = ctx.producers[name]
@@ -338,6 +343,16 @@ class _Context:
         self.opset = 1  # of the default domain: operators' meanings change with it
         self.input_ids: dict[str, str] = {}  # ONNX input name -> Input node
         self.output_ids: dict[str, str] = {}  # ONNX output name -> Output node
+
+    def stand_in(self, node) -> None:
+        """Give a refused operator's outputs a placeholder (its first data input), so that
+        the operators after it are still tried; the import is refused in the end."""
+        self.broken.update(node.output)
+        src = next((self.values[i] for i in node.input if i in self.values), None)
+        src = src or next(iter(self.values.values()), None)
+        if src is not None:
+            for name in node.output:
+                self.values[name] = Val(src.node, src.port, "plain", src.rank)
 
     def data(self, name: str) -> Val:
         if name not in self.values:

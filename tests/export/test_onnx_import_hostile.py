@@ -119,3 +119,17 @@ def test_unreadable_tensor_types_are_refused_in_one_line(data_type, tmp_path, ca
     assert main(["import", str(path), "--out", str(tmp_path / "p.json")]) == 2
     err = capsys.readouterr().err.strip()
     assert name in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_every_operator_that_would_fail_is_listed_not_only_the_first(registry, tmp_path):
+    """The scan goes on past a refusal: a mapped operator that fails on its own is listed too."""
+    from onnx_builders import model, save
+
+    nodes = [helper.make_node("Erf", ["x"], ["a"]), helper.make_node("Softmax", ["a"], ["b"], axis=0),
+             helper.make_node("Erf", ["b"], ["c"]), helper.make_node("Softmax", ["c"], ["y"], axis=0)]
+    path = save(model(nodes, {"x": [2, 3, 4, 4]}, {"y": [2, 3, 4, 4]}, opset=11), tmp_path / "m.onnx")
+    with pytest.raises(ImportModelError) as info:
+        import_onnx(path, registry)
+    message = str(info.value)
+    assert "4 operator(s)" in message
+    assert "Erf x2 (no Layer Studio layer)" in message and "Softmax x2 (a Softmax over the batch axis)" in message
