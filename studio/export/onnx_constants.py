@@ -41,6 +41,14 @@ def fold(node, consts: dict) -> np.ndarray | None:
             return np.transpose(v[0], a.get("perm"))
         if node.op_type == "Reshape" and not np.any(v[1] == 0):
             return v[0].reshape(v[1])
+        if node.op_type == "ConstantOfShape":
+            fill = constant_value(node)
+            return np.full([int(d) for d in v[0].reshape(-1)], fill.reshape(-1)[0] if fill.size else 0.0,
+                           dtype=fill.dtype if fill.size else np.float32)
+        if node.op_type in _ARITHMETIC and len(v) == 2:
+            return _ARITHMETIC[node.op_type](v[0], v[1]).astype(np.result_type(v[0], v[1]))
+        if node.op_type == "Cast":
+            return v[0].astype(helper.tensor_dtype_to_np_dtype(int(a["to"])))
         if node.op_type == "Slice":
             data, starts, ends = v[0], v[1], v[2]
             axes = v[3] if len(v) > 3 else np.arange(len(starts))
@@ -54,7 +62,9 @@ def fold(node, consts: dict) -> np.ndarray | None:
     return None
 
 
-_FOLDABLE = ("Identity", "Concat", "Unsqueeze", "Squeeze", "Transpose", "Reshape", "Slice")
+_ARITHMETIC = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": np.divide}
+_FOLDABLE = ("Identity", "Concat", "Unsqueeze", "Squeeze", "Transpose", "Reshape", "Slice", "ConstantOfShape",
+             "Cast", *_ARITHMETIC)
 
 
 def constant_value(node) -> np.ndarray:

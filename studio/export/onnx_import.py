@@ -291,7 +291,7 @@ def verify(model, module, ctx, path: Path, tolerance: float = TOLERANCE) -> Veri
         results[vi.name] = difference(g, w)
     worst = max(results, key=lambda n: results[n].rel if results[n].abs == results[n].abs else float("inf"))
     d = results[worst]
-    what = f"a batch of {batch} random samples"
+    what = f"a batch of {batch} random sample{'s' if batch != 1 else ''}"
     if not d.within(tolerance):
         raise ImportModelError(f"{path}: the imported graph does not compute what the file does: output {worst} "
                                f"differs from onnxruntime by {d.abs:.3g} (relative {d.rel:.3g}, tolerance "

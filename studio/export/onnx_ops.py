@@ -46,40 +46,99 @@ def _pads(pads, n: int) -> int:
     return _square(pads[:n], "padding")
 
 
+def _onnx_pads(ctx, node, a, n: int, kernel: list[int], dilations: list[int] | None = None) -> list[int]:
+    """The explicit [begin..., end...] pads, with auto_pad worked out from the input's size."""
+    auto = a.get("auto_pad", b"NOTSET")
+    auto = auto.decode() if isinstance(auto, bytes) else auto
+    if auto in ("NOTSET", ""):
+        return [int(v) for v in a.get("pads", [])] or [0] * (2 * n)
+    if auto == "VALID":
+        return [0] * (2 * n)
+    dims = ctx.dims(node.input[0])
+    if dims is None or not all(isinstance(d, int) for d in dims[2:]):
+        raise Unmapped(f"auto_pad {auto} over an input of unknown size")
+    strides = list(a.get("strides", [1] * n))
+    dilations = dilations or [1] * n
+    begin, end = [], []
+    for d, k, st, dl in zip(dims[2:], kernel, strides, dilations):
+        total = max(0, (-(-d // st) - 1) * st + (k - 1) * dl + 1 - d)
+        small, big = total // 2, total - total // 2
+        begin.append(big if auto == "SAME_LOWER" else small)
+        end.append(small if auto == "SAME_LOWER" else big)
+    return begin + end
+
+
+def _split_pads(ctx, node, x: "Val", pads: list[int], n: int, value: float = 0.0) -> tuple["Val", int]:
+    """Even pads stay the layer's padding; uneven ones become an explicit Pad node before it."""
+    if pads[:n] == pads[n:] and len(set(pads[:n])) == 1:
+        return x, int(pads[0])
+    order = []
+    for i in reversed(range(n)):  # Pad counts from the last axis
+        order += [int(pads[i]), int(pads[n + i])]
+    (padded,) = ctx.layer(node, "Pad", {"pads": order, "mode": "constant", "value": value}, [x])
+    return padded, 0
+
+
 def _t(array) -> torch.Tensor:
+    array = np.asarray(array)
+    if array.dtype.kind == "f" and array.dtype != np.float32:
+        raise Unmapped(f"{array.dtype} weights (Layer Studio computes in float32)")
     return torch.from_numpy(np.array(array, copy=True))
 
 
 def conv(ctx, node, a):
-    if a.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
-        raise Unmapped("auto_pad")
     x, w = ctx.data(node.input[0]), ctx.const(node.input[1])
     n = w.ndim - 2
     if n not in (1, 2):
         raise Unmapped(f"{n}-d convolution")
-    k = _square(a.get("kernel_shape", w.shape[2:]), "kernel")
+    kernel = list(a.get("kernel_shape", w.shape[2:]))
+    k = _square(kernel, "kernel")
+    dilation = _square(a.get("dilations", [1] * n), "dilation")
+    pads = _onnx_pads(ctx, node, a, n, kernel, [dilation] * n)
     params = {"out_channels": int(w.shape[0]), "kernel_size": k,
-              "stride": _square(a.get("strides", [1] * n), "stride"), "padding": _pads(a.get("pads", []), n),
-              "dilation": _square(a.get("dilations", [1] * n), "dilation"), "groups": int(a.get("group", 1)),
+              "stride": _square(a.get("strides", [1] * n), "stride"), "padding": 0,
+              "dilation": dilation, "groups": int(a.get("group", 1)),
               "bias": len(node.input) > 2 and bool(node.input[2])}
     weights = {"weight": _t(w)}
     if params["bias"]:
         weights["bias"] = _t(ctx.const(node.input[2]))
+    x, params["padding"] = _split_pads(ctx, node, x, pads, n)
     return ctx.layer(node, f"Conv{n}d", params, [x], weights)
 
 
+def conv_transpose(ctx, node, a):
+    x, w = ctx.data(node.input[0]), ctx.const(node.input[1])
+    if w.ndim != 4:
+        raise Unmapped(f"{w.ndim - 2}-d transposed convolution")
+    if int(a.get("group", 1)) != 1 or any(d != 1 for d in a.get("dilations", [1, 1])) or "output_shape" in a:
+        raise Unmapped("groups, dilations or an output_shape")
+    auto = a.get("auto_pad", b"NOTSET")
+    if (auto.decode() if isinstance(auto, bytes) else auto) not in ("NOTSET", "VALID", ""):
+        raise Unmapped("auto_pad")
+    bias = len(node.input) > 2 and bool(node.input[2])
+    params = {"out_channels": int(w.shape[1]), "kernel_size": _square(a.get("kernel_shape", w.shape[2:]), "kernel"),
+              "stride": _square(a.get("strides", [1, 1]), "stride"), "padding": _pads(a.get("pads", []), 2),
+              "output_padding": _square(a.get("output_padding", [0, 0]), "output padding"), "bias": bias}
+    weights = {"weight": _t(w)}
+    if bias:
+        weights["bias"] = _t(ctx.const(node.input[2]))
+    return ctx.layer(node, "ConvTranspose2d", params, [x], weights)
+
+
 def gemm(ctx, node, a):
-    if a.get("alpha", 1.0) != 1.0 or a.get("beta", 1.0) != 1.0 or a.get("transA", 0):
-        raise Unmapped("alpha, beta or transA other than the defaults")
+    if a.get("transA", 0):
+        raise Unmapped("a transposed input (transA)")
     x, w = ctx.data(node.input[0]), ctx.const(node.input[1])
     w = w if a.get("transB", 0) else w.T
-    weights = {"weight": _t(w)}
+    alpha, beta = float(a.get("alpha", 1.0)), float(a.get("beta", 1.0))
+    weights = {"weight": _t(w * np.float32(alpha) if alpha != 1.0 else w)}
     bias = len(node.input) > 2 and bool(node.input[2])
     if bias:
         b = ctx.const(node.input[2])
-        if b.size != w.shape[0]:
+        if b.size not in (1, w.shape[0]) or (b.ndim == 2 and b.shape[0] != 1):
             raise Unmapped("a bias that is not one value per output")
-        weights["bias"] = _t(b.reshape(-1))
+        b = np.broadcast_to(b.reshape(-1), (w.shape[0],))
+        weights["bias"] = _t(b * np.float32(beta) if beta != 1.0 else b)
     return ctx.layer(node, "Linear", {"out_features": int(w.shape[0]), "bias": bias}, [x], weights)
 
 
@@ -90,27 +149,63 @@ def matmul(ctx, node, a):
     return ctx.layer(node, "Linear", {"out_features": int(w.shape[1]), "bias": False}, [x], {"weight": _t(w.T)})
 
 
-def add_or_mul(ctx, node, a):
-    consts = [i for i in node.input if ctx.is_const(i)]
-    if node.op_type == "Add" and len(consts) == 1:
-        other = next(i for i in node.input if not ctx.is_const(i))
-        v = ctx.data(other)
-        if ctx.fold_bias(v, ctx.const(consts[0])):
-            return [v]
+_ARITH = {"Add": "add", "Sub": "sub", "Mul": "mul", "Div": "div", "Pow": "pow", "Min": "min", "Max": "max",
+          "Sum": "add"}
+
+
+def arithmetic(ctx, node, a):
+    """Add, Sub, Mul, Div, Pow, Min, Max and Sum: with a constant operand, two tensors that
+    broadcast, or (Add, Mul, Sum) any number of equal-shaped tensors."""
+    op = _ARITH[node.op_type]
+    names = [i for i in node.input if i]
+    consts = [i for i in names if ctx.is_const(i)]
+    if len(names) == 1:
+        return [ctx.data(names[0])]
     if consts:
-        raise Unmapped(f"{node.op_type} with a constant operand")
-    xs = [ctx.data(i) for i in node.input]
-    return ctx.layer(node, "Add" if node.op_type == "Add" else "Multiply", {"inputs": len(xs)}, xs)
+        if len(names) != 2 or len(consts) != 1:
+            raise Unmapped(f"{node.op_type} of {len(names)} operands, {len(consts)} of them constant")
+        other = next(i for i in names if not ctx.is_const(i))
+        v, c = ctx.data(other), ctx.const(consts[0])
+        if ctx.opset < 7 and a.get("broadcast") and "axis" in a:  # old broadcasting, aligned at axis
+            rank = ctx.rank(other)
+            c = c.reshape(c.shape + (1,) * (rank - int(a["axis"]) % rank - c.ndim))
+        if op == "add" and ctx.fold_bias(v, c):
+            return [v]
+        shape = _constant_shape(c, ctx.rank(other))
+        (out,) = ctx.layer(node, "ConstantOp", {"op": op, "shape": list(shape) or [1],
+                                                "reverse": names[0] == consts[0]}, [v],
+                           {"value": _t(c.reshape(shape or (1,)))})
+        return [out]
+    xs = [ctx.data(i) for i in names]
+    dims = [ctx.dims(i) for i in names]
+    if op in ("add", "mul") and all(d is not None and d == dims[0] for d in dims):
+        return ctx.layer(node, "Add" if op == "add" else "Multiply", {"inputs": len(xs)}, xs)
+    out = xs[0]
+    for i, x in enumerate(xs[1:]):  # pairwise, broadcasting
+        (out,) = ctx.layer(node, "Binary", {"op": op}, [out, x])
+    return [out]
+
+
+def _constant_shape(c: np.ndarray, rank: int) -> tuple[int, ...]:
+    """A constant's shape as it broadcasts over one sample: leading axes of 1 dropped, and
+    refused when it would vary over the batch."""
+    shape = list(c.shape)
+    while shape and shape[0] == 1 and len(shape) >= rank:
+        shape.pop(0)
+    if len(shape) >= rank:
+        raise Unmapped(f"a constant operand of shape {list(c.shape)} that differs across the batch")
+    return tuple(int(d) for d in shape)
 
 
 def concat(ctx, node, a):
     xs = [ctx.data(i) for i in node.input]
     if len(xs) < 2:
         return xs
-    if int(a["axis"]) == 0 and all(x.view in ("lstm_h", "lstm_c") for x in xs):
+    axis = int(a.get("axis", 1))  # required from opset 4; 1 before
+    if axis == 0 and all(x.view in ("lstm_h", "lstm_c") for x in xs):
         # Stacked layers' final states [layers, B, H]: only the top layer's (the last) is ever read.
         return [xs[-1]]
-    return ctx.layer(node, "Concat", {"inputs": len(xs), "axis": int(a["axis"])}, xs)
+    return ctx.layer(node, "Concat", {"inputs": len(xs), "axis": axis}, xs)
 
 
 def activation(type_id, **param_of):
@@ -151,20 +246,44 @@ def gelu(ctx, node, a):
     return ctx.layer(node, "GELU", {}, [ctx.data(node.input[0])])
 
 
+FLOAT32_LOWEST = float(np.finfo(np.float32).min)  # pads a max pool: never the largest of a window
+
+
 def pool(kind):
     def handler(ctx, node, a):
+        x = ctx.data(node.input[0])
         k = list(a["kernel_shape"])
         n = len(k)
+        if n not in (1, 2):
+            raise Unmapped(f"{n}-d pooling")
         if a.get("ceil_mode", 0):
             raise Unmapped("ceil_mode")
         if any(d != 1 for d in a.get("dilations", [1] * n)):
             raise Unmapped("dilated pooling")
-        pad = _pads(a.get("pads", []), n)
-        if kind == "Avg" and pad and not a.get("count_include_pad", 0):
-            raise Unmapped("padded average pooling that excludes the padding")
-        params = {"kernel_size": _square(k, "window"), "stride": _square(a.get("strides", [1] * n), "stride"),
-                  "padding": pad}
-        return ctx.layer(node, f"{kind}Pool{n}d", params, [ctx.data(node.input[0])])
+        if kind == "Max" and len(node.output) > 1 and node.output[1]:
+            raise Unmapped("the indices output of a max pool")
+        size, stride = _square(k, "window"), _square(a.get("strides", [1] * n), "stride")
+        pads = _onnx_pads(ctx, node, a, n, k)
+        even = pads[:n] == pads[n:] and len(set(pads[:n])) == 1 and 2 * pads[0] <= size
+        exclude = kind == "Avg" and not a.get("count_include_pad", 0)
+        if kind == "Avg" and exclude and any(pads) and not even:
+            dims = ctx.dims(node.input[0])
+            if dims is not None and all(isinstance(d, int) and d + pads[i] + pads[n + i] - size < stride
+                                        and pads[i] + d <= size for i, d in enumerate(dims[2:])):
+                # one window over the whole input: the mean of the input, whatever the padding
+                return ctx.layer(node, f"AdaptiveAvgPool{n}d", {"output_size": [1] * n}, [x])
+            order = []
+            for i in reversed(range(n)):
+                order += [pads[i], pads[n + i]]
+            return ctx.layer(node, "PaddedAvgPool", {"kernel_size": size, "stride": stride, "pads": order}, [x])
+        if even:
+            padding = int(pads[0])
+        else:
+            x, padding = _split_pads(ctx, node, x, pads, n, FLOAT32_LOWEST if kind == "Max" else 0.0)
+        params = {"kernel_size": size, "stride": stride, "padding": padding}
+        if kind == "Avg":
+            params["count_include_pad"] = not exclude
+        return ctx.layer(node, f"{kind}Pool{n}d", params, [x])
     return handler
 
 
@@ -211,6 +330,10 @@ def transpose(ctx, node, a):
 def batchnorm(ctx, node, a):
     x = ctx.data(node.input[0])
     rank = ctx.rank(node.input[0])
+    if ctx.opset < 9 and a.get("spatial", 1) == 0:
+        raise Unmapped("statistics per position, not per channel (spatial=0)")
+    if a.get("training_mode", 0) or len([o for o in node.output if o]) > 1:
+        raise Unmapped("a batch normalization in training mode")
     scale, bias, mean, var = (ctx.const(i) for i in node.input[1:5])
     weights = {"weight": _t(scale), "bias": _t(bias), "running_mean": _t(mean), "running_var": _t(var),
                "num_batches_tracked": torch.tensor(0)}
@@ -219,6 +342,9 @@ def batchnorm(ctx, node, a):
 
 
 def passthrough(ctx, node, a):
+    if node.op_type == "Dropout" and len(node.input) > 2 and node.input[2] and \
+            (not ctx.is_const(node.input[2]) or ctx.const(node.input[2]).any()):
+        raise Unmapped("a dropout in training mode")
     return [ctx.data(node.input[0])]
 
 
@@ -276,6 +402,8 @@ def squeeze(ctx, node, a):
 
 
 def gather(ctx, node, a):
+    if ctx.is_const(node.input[0]):
+        return embedding(ctx, node, a)
     x = ctx.data(node.input[0])
     if not ctx.is_const(node.input[1]):
         raise Unmapped("a gather with computed indices")
@@ -291,17 +419,228 @@ def gather(ctx, node, a):
     raise Unmapped("a gather other than the last step of an LSTM's sequence")
 
 
+def lrn(ctx, node, a):
+    size = int(a["size"])
+    if size % 2 == 0:
+        raise Unmapped(f"an even size {size} (ONNX and PyTorch centre an even window differently)")
+    params = {"size": size, "alpha": float(a.get("alpha", 1e-4)), "beta": float(a.get("beta", 0.75)),
+              "k": float(a.get("bias", 1.0))}
+    return ctx.layer(node, "LocalResponseNorm", params, [ctx.data(node.input[0])])
+
+
+def prelu(ctx, node, a):
+    x, slope = ctx.data(node.input[0]), ctx.const(node.input[1])
+    rank = ctx.rank(node.input[0])
+    shape = [d for d in slope.shape]
+    while shape and shape[0] == 1 and len(shape) >= rank:
+        shape.pop(0)
+    per_channel = len(shape) == rank - 1 and all(d == 1 for d in shape[1:])
+    if slope.size != 1 and not per_channel:
+        raise Unmapped(f"slopes of shape {list(slope.shape)} (PReLU takes one, or one per channel)")
+    return ctx.layer(node, "PReLU", {"num_parameters": int(slope.size)}, [x], {"weight": _t(slope.reshape(-1))})
+
+
+def selu(ctx, node, a):
+    if abs(a.get("alpha", 1.67326319217681884765625) - 1.6732632) > 1e-6 or \
+            abs(a.get("gamma", 1.05070102214813232421875) - 1.0507010) > 1e-6:
+        raise Unmapped("alpha or gamma other than the self-normalising constants")
+    return ctx.layer(node, "SELU", {}, [ctx.data(node.input[0])])
+
+
+def clip(ctx, node, a):
+    """Bounds are attributes before opset 11 and optional inputs from it."""
+    lo, hi = float(np.finfo(np.float32).min), float(np.finfo(np.float32).max)
+    if ctx.opset < 11:
+        lo, hi = float(a.get("min", lo)), float(a.get("max", hi))
+    else:
+        ins = list(node.input) + ["", ""]
+        lo = float(ctx.const(ins[1]).reshape(-1)[0]) if ins[1] else lo
+        hi = float(ctx.const(ins[2]).reshape(-1)[0]) if ins[2] else hi
+    if not lo < hi:
+        raise Unmapped(f"min {lo:g} not below max {hi:g}")
+    return ctx.layer(node, "Clip", {"min": lo, "max": hi}, [ctx.data(node.input[0])])
+
+
+def function(fn):
+    def handler(ctx, node, a):
+        return ctx.layer(node, "Function", {"fn": fn}, [ctx.data(node.input[0])])
+    return handler
+
+
+def reduce(op, axes_input_from):
+    """ReduceMean/Sum/Max/Min: axes are an attribute before ``axes_input_from``, an input from it."""
+    def handler(ctx, node, a):
+        x = ctx.data(node.input[0])
+        if ctx.opset < axes_input_from:
+            axes = list(a.get("axes", []))
+        else:
+            axes = list(ctx.const(node.input[1]).reshape(-1)) if len(node.input) > 1 and node.input[1] else []
+        if not axes:
+            if a.get("noop_with_empty_axes", 0):
+                return [x]
+            raise Unmapped("a reduction over every axis, the batch too")
+        rank = ctx.rank(node.input[0])
+        axes = sorted({int(v) % rank for v in axes})
+        if 0 in axes:
+            raise Unmapped("a reduction over the batch axis")
+        return ctx.layer(node, "Reduce", {"op": op, "axes": axes, "keepdim": bool(a.get("keepdims", 1))}, [x])
+    return handler
+
+
+def embedding(ctx, node, a):
+    """Gather rows of a weight by token ids: an Embedding (how exporters write one)."""
+    table = ctx.const(node.input[0])
+    if table.ndim != 2 or int(a.get("axis", 0)) != 0:
+        raise Unmapped("a gather from a weight that is not a [vocabulary, features] table")
+    ids = ctx.data(node.input[1])
+    params = {"num_embeddings": int(table.shape[0]), "embedding_dim": int(table.shape[1])}
+    return ctx.layer(node, "Embedding", params, [ids], {"weight": _t(table)})
+
+
+def split(ctx, node, a):
+    x = ctx.data(node.input[0])
+    rank = ctx.rank(node.input[0])
+    axis = int(a.get("axis", 0)) % rank
+    if axis == 0:
+        raise Unmapped("a split of the batch axis")
+    dims = ctx.dims(node.input[0])
+    if dims is None or not isinstance(dims[axis], int):
+        raise Unmapped("a split of an axis of unknown size")
+    if ctx.opset < 13:
+        sizes = list(a.get("split", []))
+    else:
+        sizes = list(ctx.const(node.input[1]).reshape(-1)) if len(node.input) > 1 and node.input[1] else []
+    n = len(node.output)
+    if not sizes:  # equal parts (from opset 18 num_outputs, the last one smaller)
+        part = -(-dims[axis] // n)
+        sizes = [part] * (n - 1) + [dims[axis] - part * (n - 1)]
+    sizes = [int(v) for v in sizes]
+    if len(sizes) == 1:
+        return [x]
+    (first,) = ctx.layer(node, "Split", {"axis": axis, "sizes": sizes}, [x], port="out1")
+    return [Val(first.node, f"out{i + 1}") for i in range(len(sizes))]
+
+
+def slice_(ctx, node, a):
+    """Starts, ends, axes and steps are attributes before opset 10, inputs from it."""
+    x = ctx.data(node.input[0])
+    if ctx.opset < 10:
+        starts, ends = list(a["starts"]), list(a["ends"])
+        axes, steps = list(a.get("axes", range(len(starts)))), [1] * len(starts)
+    else:
+        ins = list(node.input) + ["", ""]
+        starts, ends = (list(ctx.const(i).reshape(-1)) for i in ins[1:3])
+        axes = list(ctx.const(ins[3]).reshape(-1)) if ins[3] else list(range(len(starts)))
+        steps = list(ctx.const(ins[4]).reshape(-1)) if ins[4] else [1] * len(starts)
+    rank = ctx.rank(node.input[0])
+    dims = ctx.dims(node.input[0]) or [None] * rank
+    limit = 2**31 - 1
+    out = x
+    for start, end, axis, step in zip(starts, ends, axes, steps):
+        start, end, axis, step = int(start), int(end), int(axis) % rank, int(step)
+        if step < 1:
+            raise Unmapped("a reversed slice")
+        if axis == 0:
+            if start == 0 and end >= limit and step == 1:
+                continue  # the whole batch
+            raise Unmapped("a slice of the batch axis")
+        d = dims[axis]
+        if not isinstance(d, int):
+            raise Unmapped("a slice of an axis of unknown size")
+        end = min(end, d) if end >= 0 else max(end, -d - 1)
+        if start == 0 and end == d and step == 1:
+            continue
+        (out,) = ctx.layer(node, "Slice", {"axis": axis, "start": max(min(start, d), -d), "end": end,
+                                           "step": step}, [out])
+    return [out]
+
+
+def tile(ctx, node, a):
+    reps = [int(v) for v in ctx.const(node.input[1]).reshape(-1)]
+    if not reps or reps[0] != 1:
+        raise Unmapped("a tile that repeats the batch")
+    if all(r == 1 for r in reps):
+        return [ctx.data(node.input[0])]
+    return ctx.layer(node, "Tile", {"repeats": reps[1:]}, [ctx.data(node.input[0])])
+
+
+def instance_norm(ctx, node, a):
+    x = ctx.data(node.input[0])
+    scale, bias = ctx.const(node.input[1]), ctx.const(node.input[2])
+    return ctx.layer(node, "InstanceNorm", {"eps": float(a.get("epsilon", 1e-5))}, [x],
+                     {"weight": _t(scale), "bias": _t(bias)})
+
+
+def pad(ctx, node, a):
+    """Pads are an attribute before opset 11, an input from it; axes (opset 18) pick the axes."""
+    x = ctx.data(node.input[0])
+    rank = ctx.rank(node.input[0])
+    mode = a.get("mode", b"constant")
+    mode = mode.decode() if isinstance(mode, bytes) else mode
+    if mode not in ("constant", "reflect", "edge"):
+        raise Unmapped(f"{mode} padding")
+    if ctx.opset < 11:
+        pads, value = [int(v) for v in a["pads"]], float(a.get("value", 0.0))
+        axes = list(range(rank))
+    else:
+        ins = list(node.input) + ["", "", ""]
+        pads = [int(v) for v in ctx.const(ins[1]).reshape(-1)]
+        value = float(ctx.const(ins[2]).reshape(-1)[0]) if ins[2] and ctx.const(ins[2]).size else 0.0
+        axes = [int(v) % rank for v in ctx.const(ins[3]).reshape(-1)] if ins[3] else list(range(rank))
+    n = len(axes)
+    full = [0] * (2 * rank)
+    for i, axis in enumerate(axes):
+        full[axis], full[rank + axis] = pads[i], pads[n + i]
+    if full[0] or full[rank]:
+        raise Unmapped("padding of the batch axis")
+    order = []
+    for axis in reversed(range(1, rank)):
+        order += [full[axis], full[rank + axis]]
+    while len(order) > 2 and order[-2:] == [0, 0]:
+        order = order[:-2]
+    if not any(order):
+        return [x]
+    params = {"pads": order, "mode": {"edge": "replicate"}.get(mode, mode), "value": value}
+    return ctx.layer(node, "Pad", params, [x])
+
+
+def reshape_to_output(ctx, node, a):
+    """Squeeze or Unsqueeze of a computed tensor: a Reshape to the output's known shape."""
+    x = ctx.data(node.input[0])
+    if x.view != "plain":
+        return squeeze(ctx, node, a)
+    out = ctx.dims(node.output[0])
+    if out is None or len(out) < 2 or not all(isinstance(d, int) and d > 0 for d in out[1:]):
+        raise Unmapped(f"a {node.op_type.lower()} whose result's size is not known")
+    if len(out) == ctx.rank(node.input[0]):
+        return [x]
+    return ctx.layer(node, "Reshape", {"shape": list(out[1:])}, [x])
+
+
 HANDLERS = {
-    "Conv": conv, "Gemm": gemm, "MatMul": matmul, "Add": add_or_mul, "Mul": add_or_mul, "Concat": concat,
+    "Conv": conv, "ConvTranspose": conv_transpose, "Gemm": gemm, "MatMul": matmul, "Concat": concat,
+    **{op: arithmetic for op in _ARITH},
     "Relu": activation("ReLU"), "Sigmoid": activation("Sigmoid"), "Tanh": activation("Tanh"),
     "LeakyRelu": activation("LeakyReLU", negative_slope=("alpha", 0.01)),
+    "Elu": activation("ELU", alpha=("alpha", 1.0)), "Selu": selu, "Softplus": activation("Softplus"),
+    "PRelu": prelu, "Clip": clip,
+    "Abs": function("abs"), "Exp": function("exp"), "Log": function("log"), "Neg": function("neg"),
+    "Sqrt": function("sqrt"), "Reciprocal": function("reciprocal"), "Floor": function("floor"),
+    "Ceil": function("ceil"),
     "Softmax": softmax("Softmax"), "LogSoftmax": softmax("LogSoftmax"), "Gelu": gelu,
     "MaxPool": pool("Max"), "AveragePool": pool("Avg"), "GlobalAveragePool": global_avg,
+    "LRN": lrn, "InstanceNormalization": instance_norm,
+    "ReduceMean": reduce("mean", 18), "ReduceSum": reduce("sum", 13), "ReduceMax": reduce("max", 18),
+    "ReduceMin": reduce("min", 18),
     "Flatten": flatten, "Reshape": reshape, "Transpose": transpose, "BatchNormalization": batchnorm,
     "Dropout": passthrough, "Identity": passthrough, "LSTM": recurrent, "GRU": recurrent,
-    "Squeeze": squeeze, "Gather": gather,
+    "Squeeze": reshape_to_output, "Unsqueeze": reshape_to_output, "Gather": gather,
+    "Split": split, "Slice": slice_, "Tile": tile, "Pad": pad,
 }
 
 # Inputs that carry data; the others (shapes, axes, indices) are folded into parameters.
-DATA_INPUTS = {"Reshape": (0,), "Squeeze": (0,), "Unsqueeze": (0,), "Gather": (0,), "LSTM": (0,), "GRU": (0,),
-               "Conv": (0,), "Gemm": (0,), "BatchNormalization": (0,)}
+DATA_INPUTS = {"Reshape": (0,), "Squeeze": (0,), "Unsqueeze": (0,), "LSTM": (0,), "GRU": (0,),
+               "Conv": (0,), "ConvTranspose": (0,), "Gemm": (0,), "BatchNormalization": (0,), "Clip": (0,),
+               "Split": (0,), "Slice": (0,), "Tile": (0,), "Pad": (0,), "PRelu": (0,),
+               "InstanceNormalization": (0,), "ReduceMean": (0,), "ReduceSum": (0,), "ReduceMax": (0,),
+               "ReduceMin": (0,), "Dropout": (0,)}

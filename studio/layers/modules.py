@@ -147,3 +147,136 @@ class BCE(nn.Module):
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return nn.functional.binary_cross_entropy_with_logits(logits, target.reshape(logits.shape).to(logits.dtype))
+
+
+class Pad(nn.Module):
+    """Pad the last axes: ``pads`` is (last_begin, last_end, previous_begin, previous_end, ...)."""
+
+    def __init__(self, pads: tuple[int, ...], mode: str = "constant", value: float = 0.0) -> None:
+        super().__init__()
+        self.pads, self.mode, self.value = tuple(pads), mode, value
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.mode == "constant":
+            return nn.functional.pad(x, self.pads, value=self.value)
+        return nn.functional.pad(x, self.pads, mode=self.mode)
+
+
+class Unary(nn.Module):
+    """One element-wise function: abs, exp, log, neg, sqrt, reciprocal, floor or ceil."""
+
+    def __init__(self, fn: str) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return getattr(torch, self.fn)(x)
+
+
+def _arith(op: str, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    if op == "add":
+        return a + b
+    if op == "sub":
+        return a - b
+    if op == "mul":
+        return a * b
+    if op == "div":
+        return a / b
+    if op == "pow":
+        return torch.pow(a, b)
+    if op == "min":
+        return torch.minimum(a, b)
+    return torch.maximum(a, b)
+
+
+class ConstantOp(nn.Module):
+    """``x op value`` (or ``value op x`` when ``reverse``) with a stored tensor that broadcasts."""
+
+    def __init__(self, op: str, shape: tuple[int, ...], reverse: bool = False, learnable: bool = False) -> None:
+        super().__init__()
+        self.op, self.reverse = op, reverse
+        value = torch.zeros(shape)
+        if learnable:
+            self.value = nn.Parameter(value)
+        else:
+            self.register_buffer("value", value)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _arith(self.op, self.value, x) if self.reverse else _arith(self.op, x, self.value)
+
+
+class Binary(nn.Module):
+    """``a op b`` for two tensors that broadcast against each other."""
+
+    def __init__(self, op: str) -> None:
+        super().__init__()
+        self.op = op
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return _arith(self.op, a, b)
+
+
+class Reduce(nn.Module):
+    """Mean, sum, max or min over some non-batch axes."""
+
+    def __init__(self, op: str, axes: tuple[int, ...], keepdim: bool = True) -> None:
+        super().__init__()
+        self.op, self.axes, self.keepdim = op, tuple(axes), keepdim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.op == "mean":
+            return x.mean(dim=self.axes, keepdim=self.keepdim)
+        if self.op == "sum":
+            return x.sum(dim=self.axes, keepdim=self.keepdim)
+        if self.op == "max":
+            return x.amax(dim=self.axes, keepdim=self.keepdim)
+        return x.amin(dim=self.axes, keepdim=self.keepdim)
+
+
+class Slice(nn.Module):
+    """``x[..., start:end:step, ...]`` along one non-batch axis."""
+
+    def __init__(self, axis: int, start: int, end: int, step: int = 1) -> None:
+        super().__init__()
+        self.axis, self.start, self.end, self.step = axis, start, end, step
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.narrow(self.axis, self.start, self.end - self.start)[
+            (slice(None),) * self.axis + (slice(None, None, self.step),)]
+
+
+class Split(nn.Module):
+    """Cut one non-batch axis into consecutive parts of the given sizes."""
+
+    def __init__(self, axis: int, sizes: tuple[int, ...]) -> None:
+        super().__init__()
+        self.axis, self.sizes = axis, tuple(sizes)
+
+    def forward(self, x: torch.Tensor):
+        return tuple(torch.split(x, list(self.sizes), dim=self.axis))
+
+
+class Tile(nn.Module):
+    """Repeat the non-batch axes ``repeats`` times each."""
+
+    def __init__(self, repeats: tuple[int, ...]) -> None:
+        super().__init__()
+        self.repeats = tuple(repeats)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.repeat(1, *self.repeats)
+
+
+class PaddedAvgPool(nn.Module):
+    """Average pooling over windows that may reach past the input by different amounts at
+    each end, averaging only the values inside (``pads`` as in :class:`Pad`)."""
+
+    def __init__(self, kernel_size: int, stride: int, pads: tuple[int, ...]) -> None:
+        super().__init__()
+        self.kernel_size, self.stride, self.pads = kernel_size, stride, tuple(pads)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pool = nn.functional.avg_pool2d if x.dim() == 4 else nn.functional.avg_pool1d
+        total = pool(nn.functional.pad(x, self.pads), self.kernel_size, self.stride)
+        count = pool(nn.functional.pad(torch.ones_like(x[:1, :1]), self.pads), self.kernel_size, self.stride)
+        return total / count

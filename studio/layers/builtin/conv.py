@@ -108,6 +108,8 @@ def _pool_infer(title, n):
 def _pool_build(name):
     def build(p, ins):
         kw = {"kernel_size": p["kernel_size"], "stride": p["stride"] or p["kernel_size"], "padding": p["padding"]}
+        if "count_include_pad" in p:
+            kw["count_include_pad"] = p["count_include_pad"]
         return Ctor(_nn(name), kw)
     return build
 
@@ -119,8 +121,49 @@ _POOL_PARAMS = (
 )
 
 
+_AVG_PARAMS = (*_POOL_PARAMS, Param("count_include_pad", "bool", True,
+                                    doc="Count the zero padding in each average (off: average only the input)"))
+
+
+def _padded_avg_infer(p, ins):
+    x = ins["in"]
+    n = x.rank - 2
+    expect_float("PaddedAvgPool", x)
+    if n not in (1, 2) or len(p["pads"]) != 2 * n:
+        raise ShapeError(f"PaddedAvgPool needs [B, C, L] or [B, C, H, W] and a begin and end pad per axis, "
+                         f"got {x} and {list(p['pads'])}")
+    sp = []
+    for i, d in enumerate(x.dims[2:]):
+        begin, end = p["pads"][2 * (n - 1 - i)], p["pads"][2 * (n - 1 - i) + 1]
+        if max(begin, end) >= p["kernel_size"]:
+            raise ShapeError("PaddedAvgPool: each pad must be smaller than the window")
+        sp.append(conv_out(d + begin + end, p["kernel_size"], p["stride"], 0))
+    if any(isinstance(d, int) and d < 1 for d in sp):
+        raise ShapeError(f"PaddedAvgPool: window {p['kernel_size']} is larger than the padded input {x}")
+    return {"out": x.with_dims((*x.dims[:2], *sp), _axes(x))}
+
+
+PADDED_AVG = LayerSpec(
+    id="PaddedAvgPool", title="Average pool, uneven padding", category="Pooling",
+    doc="Averages windows that may reach past the input by a different amount at each end, "
+        "counting only the values inside (as imported models pool).",
+    params=(Param("kernel_size", "int", 3, 1, 1024), Param("stride", "int", 1, 1, 1024),
+            Param("pads", "ints", (0, 1, 0, 1), 0, 1024, doc="Begin, end per axis, from the last")),
+    infer=_padded_avg_infer, cost=lambda p, ins, outs: Cost(0, per_sample(ins["in"])),
+    build=lambda p, ins: Ctor(_mod("PaddedAvgPool"), {"kernel_size": p["kernel_size"], "stride": p["stride"],
+                                                      "pads": tuple(p["pads"])}),
+)
+
+
+def _mod(name):
+    from studio.layers import modules
+
+    return getattr(modules, name)
+
+
 def _pool(name, title, n, doc):
-    return LayerSpec(id=name, title=title, category="Pooling", doc=doc, params=_POOL_PARAMS,
+    return LayerSpec(id=name, title=title, category="Pooling", doc=doc,
+                     params=_AVG_PARAMS if name.startswith("Avg") else _POOL_PARAMS,
                      infer=_pool_infer(name, n), build=_pool_build(name),
                      cost=lambda p, ins, outs: Cost(0, per_sample(ins["in"])))
 
@@ -174,6 +217,7 @@ SPECS = (
     _pool("AvgPool2d", "Average pool 2d", 2, "Averages each window of an image."),
     _adaptive(1),
     _adaptive(2),
+    PADDED_AVG,
 )
 
 

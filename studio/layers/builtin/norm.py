@@ -70,6 +70,44 @@ LN = LayerSpec(
 )
 
 
+def _lrn_infer(p, ins):
+    x = ins["in"]
+    expect_float("LocalResponseNorm", x)
+    expect_rank("LocalResponseNorm", x, (3, 4), "[B, C, L] or [B, C, H, W]")
+    return {"out": x}
+
+
+LRN = LayerSpec(
+    id="LocalResponseNorm", title="Local response norm", category="Normalization",
+    doc="Divides each value by a power of the sum of squares over neighbouring channels (AlexNet, GoogLeNet).",
+    params=(Param("size", "int", 5, 1, 1024, doc="Neighbouring channels summed"),
+            Param("alpha", "float", 1e-4, 0.0, 1e6), Param("beta", "float", 0.75, 0.0, 1e6),
+            Param("k", "float", 1.0, 0.0, 1e6)),
+    infer=_lrn_infer, cost=lambda p, ins, outs: Cost(0, (p["size"] + 3) * per_sample(ins["in"])),
+    build=lambda p, ins: Ctor(_nn("LocalResponseNorm"), dict(p)),
+    export_notes="ONNX LRN.",
+)
+
+
+def _in_infer(p, ins):
+    x = ins["in"]
+    expect_float("InstanceNorm", x)
+    expect_rank("InstanceNorm", x, (3, 4), "[B, C, L] or [B, C, H, W]")
+    fixed("InstanceNorm", x, 1, "channel count")
+    return {"out": x}
+
+
+INSTANCE = LayerSpec(
+    id="InstanceNorm", title="Instance norm", category="Normalization",
+    doc="Normalises each channel of each sample over its positions, with a learned scale and shift.",
+    params=(Param("eps", "float", 1e-5, 1e-12, 1.0),),
+    infer=_in_infer, cost=_bn_cost,
+    build=lambda p, ins: Ctor(_nn("InstanceNorm2d" if ins["in"].rank == 4 else "InstanceNorm1d"),
+                              {"num_features": ins["in"].dims[1], "eps": p["eps"], "affine": True}),
+    export_notes="ONNX InstanceNormalization.",
+)
+
+
 def register(registry) -> None:
-    for spec in (BN1, BN2, LN):
+    for spec in (BN1, BN2, LN, LRN, INSTANCE):
         registry.add(spec)
