@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
         return _transfer(args)
     from studio.core.errors import StudioError
     from studio.export.errors import ImportModelError
-    from studio.export.onnx_import import import_onnx, read_model
+    from studio.export.onnx_import import import_onnx, open_model
 
     problem = output_problem(args.out)
     if problem:
@@ -30,11 +30,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            read_model(args.model)
+            source = open_model(args.model)
     except ImportModelError as exc:
         return _fail(args, str(exc), 2)
     try:
-        result = import_onnx(args.model)
+        result = import_onnx(source)
         project_path, weights_path = result.save(args.out)
     except (ImportModelError, StudioError) as exc:
         return _fail(args, str(exc), 1)

@@ -62,8 +62,24 @@ class Verification:
                 f"(relative {self.max_rel:.3g}, at {self.worst}) on {self.inputs}")
 
 
+@dataclass
+class OnnxFile:
+    """A parsed, checked ONNX file: the model, the bytes it came from (onnxruntime runs
+    them as they are), and a copy without its large weights, with inferred shapes."""
+
+    path: Path
+    model: object
+    raw: bytes
+    shapes: object  # the weightless copy after shape inference (value_info)
+
+
 def read_model(path: str | Path):
     """Parse and validate an ONNX file; raises :class:`ImportModelError` naming the file."""
+    return open_model(path).model
+
+
+def open_model(path: str | Path) -> OnnxFile:
+    """Read, parse and check an ONNX file; raises :class:`ImportModelError` naming the file."""
     import onnx
     from google.protobuf.message import DecodeError
 
@@ -93,11 +109,61 @@ def read_model(path: str | Path):
             kind = onnx.TensorProto.DataType.Name(tensor.data_type) \
                 if tensor.data_type in onnx.TensorProto.DataType.values() else f"type {tensor.data_type}"
             raise ImportModelError(f"{path}: {where} holds {kind} values, which Layer Studio cannot read")
+    skeleton = _weightless(model, path)
     try:
-        onnx.checker.check_model(model)
+        onnx.checker.check_model(skeleton)
     except Exception as exc:
-        raise ImportModelError(f"{path}: the ONNX checker rejects this model: {exc}") from None
-    return model
+        raise ImportModelError(f"{path}: the ONNX checker rejects this model: {_first_line(exc)}") from None
+    try:
+        shapes = onnx.shape_inference.infer_shapes(skeleton, data_prop=True)
+    except Exception:  # shapes help with Reshape and a few others; go on without them
+        shapes = skeleton
+    return OnnxFile(path, model, raw, shapes)
+
+
+LARGE = 1 << 16  # bytes: initializers above this are weights, left out of the checked copy
+
+
+def _weightless(model, path: Path):
+    """The model with its large initializers turned into typed graph inputs: the same graph
+    for the checker and shape inference, without serialising hundreds of megabytes for each."""
+    import onnx
+    from onnx import helper
+
+    skeleton = onnx.ModelProto()
+    for name in ("ir_version", "producer_name", "producer_version", "domain", "model_version"):
+        setattr(skeleton, name, getattr(model, name))
+    skeleton.opset_import.extend(model.opset_import)
+    skeleton.functions.extend(model.functions)
+    g, src = skeleton.graph, model.graph
+    g.name = src.name
+    for field_name in ("node", "input", "output", "value_info", "sparse_initializer"):
+        getattr(g, field_name).extend(getattr(src, field_name))
+    declared = {vi.name for vi in src.input}
+    for t in src.initializer:
+        if t.ByteSize() <= LARGE:
+            g.initializer.append(t)
+            continue
+        _check_size(t, path)
+        if t.name not in declared:
+            g.input.append(helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)))
+    return skeleton
+
+
+def _check_size(t, path: Path) -> None:
+    """A weight's data must fill its shape (the checker does not see the weights)."""
+    from onnx import helper
+
+    n = int(np.prod(t.dims)) if len(t.dims) else 1
+    if t.raw_data:
+        item = np.dtype(helper.tensor_dtype_to_np_dtype(t.data_type)).itemsize
+        ok = len(t.raw_data) == n * item
+    else:
+        stored = max(len(t.float_data), len(t.int32_data), len(t.int64_data), len(t.double_data),
+                     len(t.uint64_data))
+        ok = stored == n * (2 if t.data_type in (14, 15) else 1)
+    if not ok:
+        raise ImportModelError(f"{path}: initializer {_short(t.name)}: its data does not fill its shape {list(t.dims)}")
 
 
 # FLOAT, UINT8, INT8, UINT16, INT16, INT32, INT64, BOOL, FLOAT16, DOUBLE, UINT32, UINT64
@@ -148,23 +214,19 @@ def _short(name: str) -> str:
     return name if len(name) <= 80 else name[:77] + "..."
 
 
-def import_onnx(path: str | Path, registry=None) -> ImportResult:
-    import onnx
+def import_onnx(path: str | Path | OnnxFile, registry=None) -> ImportResult:
+    """Import an ONNX file (a path, or one :func:`open_model` has read) as a project."""
     from onnx import numpy_helper
 
-    path = Path(path)
-    model = read_model(path)
-    try:
-        model = onnx.shape_inference.infer_shapes(model, data_prop=True)
-    except Exception:  # shapes help with Reshape only; go on without them
-        pass
+    source = path if isinstance(path, OnnxFile) else open_model(path)
+    path, model = source.path, source.model
     graph = Graph(registry)
     ctx = _Context(graph, path.name)
     ctx.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 1)
     g = model.graph
     for t in g.initializer:
         ctx.consts[t.name] = numpy_helper.to_array(t)
-    for vi in [*g.value_info, *g.input, *g.output]:
+    for vi in [*source.shapes.graph.value_info, *g.input, *g.output]:
         ctx.shapes[vi.name] = tensor_dims(vi)
     for node in g.node:
         for out in node.output:
@@ -227,7 +289,7 @@ def import_onnx(path: str | Path, registry=None) -> ImportResult:
                       description=f"Imported from {path.name} ({model.producer_name or 'unknown producer'}, "
                                   f"opset {max((o.version for o in model.opset_import), default=0)}).")
     module = _check_weights(graph, ctx.state, path)
-    check = verify(model, module, ctx, path)
+    check = verify(source, module, ctx)
     return ImportResult(project, ctx.state, dict(folded), check)
 
 
@@ -236,7 +298,9 @@ def _check_weights(graph: Graph, state: dict, path: Path):
     from studio.export.weights import WeightsError, load_into
 
     try:
-        module = compile_graph(graph)
+        with torch.device("meta"):  # every weight comes from the file: none is initialised first
+            module = compile_graph(graph)
+        module = module.to_empty(device="cpu")
         load_into(module, state, f"{path.name}'s weights")
     except WeightsError as exc:
         raise ImportModelError(str(exc)) from None
@@ -246,12 +310,13 @@ def _check_weights(graph: Graph, state: dict, path: Path):
 BATCH = 8
 
 
-def verify(model, module, ctx, path: Path, tolerance: float = TOLERANCE) -> Verification:
+def verify(source: OnnxFile, module, ctx, tolerance: float = TOLERANCE) -> Verification:
     """Run onnxruntime on the source model and the imported module on the same random inputs
     (a batch of 8 where the batch is free, random within each input's range); refuse the
     import, naming the output that differs most, beyond the tolerance."""
     import onnxruntime as ort
 
+    model, path = source.model, source.path
     rng = np.random.default_rng(0)
     feeds, batch = {}, BATCH
     for vi in model.graph.input:
@@ -272,7 +337,7 @@ def verify(model, module, ctx, path: Path, tolerance: float = TOLERANCE) -> Veri
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
     try:
-        session = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(source.raw, opts, providers=["CPUExecutionProvider"])
         want = session.run(None, feeds)
     except Exception as exc:
         raise ImportModelError(f"{path}: onnxruntime cannot run the source model, so the import cannot be "

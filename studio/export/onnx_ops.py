@@ -83,7 +83,8 @@ def _t(array) -> torch.Tensor:
     array = np.asarray(array)
     if array.dtype.kind == "f" and array.dtype != np.float32:
         raise Unmapped(f"{array.dtype} weights (Layer Studio computes in float32)")
-    return torch.from_numpy(np.array(array, copy=True))
+    array = np.ascontiguousarray(array)  # a copy only where the layout needs one
+    return torch.from_numpy(array if array.flags.writeable else array.copy())
 
 
 def conv(ctx, node, a):

@@ -49,3 +49,49 @@ def assert_imports_exactly(m, tmp_path, feeds: dict, registry=None, rtol=1e-5):
         scale = max(1.0, float(np.abs(w).max()))
         assert np.abs(g - w).max() <= rtol * scale, (np.abs(g - w).max(), scale)
     return result
+
+
+LIGHT_MODELS = {  # the published classic models, as weight-light copies shipped with onnx
+    "AlexNet": "light_bvlc_alexnet", "DenseNet-121": "light_densenet121", "Inception v1": "light_inception_v1",
+    "Inception v2": "light_inception_v2", "ResNet-50": "light_resnet50", "ShuffleNet": "light_shufflenet",
+    "SqueezeNet": "light_squeezenet", "VGG-19": "light_vgg19", "ZFNet-512": "light_zfnet512",
+}
+
+
+def light_model_path(name: str):
+    """The shipped copy of a classic model, or None where this onnx has none."""
+    from pathlib import Path
+
+    path = Path(onnx.__file__).parent / "backend" / "test" / "data" / "light" / f"{LIGHT_MODELS[name]}.onnx"
+    return path if path.exists() else None
+
+
+def with_random_weights(path, seed: int = 0, logits: bool = True):
+    """A classic model with its weights made real: the light copies compute each weight with a
+    ConstantOfShape; each becomes an initializer of random values (He-scaled, positive for
+    the 1-D statistics). With ``logits``, the scores before the final Softmax become an
+    output too, so that a comparison is not hidden by a saturated softmax."""
+    m = onnx.load(str(path))
+    rng = np.random.default_rng(seed)
+    consts = {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}
+    keep = []
+    for n in m.graph.node:
+        if n.op_type == "ConstantOfShape" and n.input[0] in consts:
+            shape = tuple(int(d) for d in consts[n.input[0]])
+            if len(shape) >= 2:
+                v = rng.normal(0, np.sqrt(2.0 / np.prod(shape[1:])), shape)
+            else:
+                v = rng.uniform(0.5, 1.5, shape)
+            m.graph.initializer.append(numpy_helper.from_array(v.astype(np.float32), n.output[0]))
+            if m.ir_version < 4:  # initializers are graph inputs too in these versions
+                m.graph.input.append(helper.make_tensor_value_info(n.output[0], TensorProto.FLOAT, shape))
+        else:
+            keep.append(n)
+    del m.graph.node[:]
+    m.graph.node.extend(keep)
+    outputs = {o.name for o in m.graph.output}
+    known = {vi.name: vi for vi in onnx.shape_inference.infer_shapes(m).graph.value_info}
+    for n in m.graph.node:
+        if logits and n.op_type == "Softmax" and n.output[0] in outputs:
+            m.graph.output.append(known[n.input[0]])
+    return m
