@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from studio.core.errors import ShapeError
+from studio.spec.errors import ShapeError
 from studio.layers.builtin._rules import axis_of, expect_float, per_sample
 from studio.layers.spec import Cost, Ctor, LayerSpec, Param
 

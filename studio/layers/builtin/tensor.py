@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from studio.core.errors import ShapeError
+from studio.spec.errors import ShapeError
 from studio.layers.builtin._rules import axis_of
-from studio.layers.spec import Cost, Ctor, LayerSpec, Param, Port
+from studio.layers.spec import Ctor, LayerSpec, Param, Port
 
 
 def _mod(name):
