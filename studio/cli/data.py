@@ -18,23 +18,50 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dataset", help="a dataset or importer name instead of the project's (see --list)")
     p.add_argument("--path", help="the folder or file an importer reads")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="an importer option, VALUE as JSON or plain text (repeatable), e.g. --set size=[28,28]")
+                   help="an option of the dataset or importer (repeatable), e.g. --set size=28,28 or "
+                        "--set size=[28,28]; --list names each one's options")
     p.add_argument("--list", action="store_true", help="list the built-in datasets and importers")
     p.add_argument("--strict", action="store_true", help="treat skipped items as problems too")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
 
 
-def _options(pairs: list[str]) -> dict:
+def _options(pairs: list[str], dataset: str) -> dict:
+    """``--set KEY=VALUE`` pairs checked against the dataset's declared options: VALUE is
+    JSON (``[28, 28]``, ``true``) or text as an editor takes it (``28, 28``, ``species``)."""
+    from studio.data.registry import dataset_entry
+
+    entry = dataset_entry(dataset) if dataset else None
     out = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise ValueError(f"--set {pair!r}: expected KEY=VALUE")
+        if entry is None:
+            raise ValueError(f"--set {key}: name a --dataset (or a project with a data section) first")
         try:
-            out[key] = json.loads(value)
-        except ValueError:
-            out[key] = value
+            param = entry.option(key)
+        except StudioError as exc:
+            raise ValueError(f"--set {key}: {exc}") from None
+        try:
+            out[key] = _json_value(param, value, dataset)
+        except StudioError:
+            try:
+                out[key] = param.from_text(dataset, value)
+            except StudioError as exc:
+                raise ValueError(f"--set {exc}") from None
+        if isinstance(out[key], tuple):
+            out[key] = list(out[key])
     return out
+
+
+def _json_value(param, text: str, dataset: str):
+    try:
+        value = json.loads(text)
+    except ValueError:
+        from studio.core.errors import BadParameter
+
+        raise BadParameter(dataset, param.name, "not JSON") from None
+    return param.validate(dataset, value)
 
 
 def _unknown_dataset(name: str, known: list[str]) -> str:
@@ -51,9 +78,14 @@ def _list(as_json: bool) -> int:
     for name in dataset_names():
         e = dataset_entry(name)
         if as_json:
-            emit_json({"type": "dataset", "name": name, "builtin": e.builtin, "description": e.description})
+            emit_json({"type": "dataset", "name": name, "builtin": e.builtin, "description": e.description,
+                       "options": [{"name": p.name, "kind": p.kind, "default": p.default, "allowed": p.allowed(),
+                                    "doc": p.doc} for p in e.params]})
         else:
             print(f"{name:14} {'built in' if e.builtin else 'importer':9} {e.description}")
+            for p in e.params:
+                default = "auto" if p.default is None else json.dumps(p.default)
+                print(f"{'':25}{p.name} = {default}: {p.doc or p.allowed()}")
     return 0
 
 
@@ -95,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
             config = {"dataset": args.dataset}
         if args.path:  # typed in the shell: relative to the current folder
             config["path"] = os.path.abspath(os.path.expanduser(args.path))
-        config.update(_options(args.set))
+        config.update(_options(args.set, str(config.get("dataset") or "")))
         if not config.get("dataset"):
             raise ValueError("name a project with a data section, or a --dataset (see --list)")
     except (StudioError, ValueError) as exc:

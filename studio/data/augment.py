@@ -2,10 +2,11 @@
 
 The trainer calls the function :func:`build_augment` returns with a batch dict already on
 the device; every sample gets its own random draw, but no Python loop runs per sample
-(the trainer runs in a thread beside the UI). Config keys, for the data's input kind:
+(the trainer runs in a thread beside the UI). The keys are declared as Params in
+:data:`studio.data.registry.AUGMENTATIONS`, for the data's input kind:
 
 images (``kind: image``):
-  ``flip``    true (half the samples) or a probability: mirror left-right
+  ``flip``    a probability (true: half the samples): mirror left-right
   ``rotate``  degrees: a random angle in [-rotate, rotate]
   ``shift``   fraction of the size: a random move in [-shift, shift] on each axis
   ``noise``   standard deviation of added Gaussian noise
@@ -27,20 +28,7 @@ from typing import Any, Callable
 import torch
 
 from studio.data.base import DataError, DatasetInfo
-
-IMAGE_KEYS = ("flip", "rotate", "shift", "noise")
-AUDIO_KEYS = ("gain", "time_shift", "noise")
-LIMITS = {"flip": 1.0, "rotate": 180.0, "shift": 0.5, "noise": 10.0, "gain": 40.0, "time_shift": 0.5}
-
-
-def _number(config: dict, key: str) -> float:
-    value = config[key]
-    if key == "flip" and isinstance(value, bool):
-        return 0.5 if value else 0.0
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= LIMITS[key]:
-        raise DataError(f"augmentation {key}: expected a number from 0 to {LIMITS[key]:g}, got {value!r}")
-    return float(value)
-
+from studio.data.registry import validate_augment
 
 class Augment:
     """The callable the trainer applies; ``fields`` maps each augmented field to its kind."""
@@ -140,23 +128,10 @@ class Augment:
 def build_augment(config: dict[str, Any], info: DatasetInfo) -> Callable[[dict], dict]:
     """The batch function for ``config`` on the data ``info`` describes; a key that does not
     apply to this data raises :class:`DataError` saying which keys do."""
-    if not isinstance(config, dict):
-        raise DataError(f"augment must be an object like {{\"flip\": true, \"noise\": 0.05}}, got {config!r}")
     fields = {name: spec.get("kind") for name, spec in info.inputs.items()
               if spec.get("kind") in ("image", "waveform")}
-    kinds = set(fields.values())
-    allowed = {"seed"} | (set(IMAGE_KEYS) if "image" in kinds else set()) | (set(AUDIO_KEYS) if "waveform" in kinds else set())
-    for key in config:
-        if key not in allowed:
-            if key in IMAGE_KEYS + AUDIO_KEYS:
-                what = "images" if key in IMAGE_KEYS else "audio"
-                raise DataError(f"augmentation {key!r} applies to {what}; dataset {info.name!r} has none "
-                                f"(its augmentations: {', '.join(sorted(allowed - {'seed'})) or 'none'})")
-            raise DataError(f"unknown augmentation {key!r}; known: {', '.join(IMAGE_KEYS + AUDIO_KEYS[:2])}, seed")
-    seed = config.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise DataError(f"augmentation seed must be a whole number, got {seed!r}")
-    options = {k: _number(config, k) for k in config if k != "seed"}
+    options = validate_augment(config, set(fields.values()), info.name)
+    seed = options.pop("seed", 0)
     boxes_field = info.extra.get("boxes_field")
     if boxes_field and options.get("rotate", 0) > 0:
         raise DataError("augmentation rotate is not offered for detection data: rotated boxes would no "

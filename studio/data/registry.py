@@ -6,7 +6,9 @@ from dataclasses import dataclass
 import importlib
 from typing import Any, Callable, Union
 
+from studio.spec.errors import BadParameter
 from studio.data.base import DataError, DataSplit
+from studio.spec.params import Param
 
 # A loader is loader(seed=..., val_split=..., **options) -> DataSplit, or the text
 # "package.module:function" naming one, imported on first use: listing the datasets (the
@@ -16,10 +18,37 @@ Loader = Union[Callable[..., DataSplit], str]
 
 @dataclass(frozen=True)
 class DatasetEntry:
+    """A dataset or importer: its loader and the options it takes, declared as
+    :class:`Param` s. Validation, ``studio data --set`` and the data panel's form all read
+    ``params``; an importer declares its ``path`` as a ``file`` or ``folder`` Param."""
+
     name: str
     loader: Loader
     description: str
     builtin: bool = True  # False for importers that need a path
+    params: tuple[Param, ...] = ()
+
+    def option(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise DataError(f"{self.name} has no option {name!r}; it has "
+                        + (", ".join(p.name for p in self.params) or "none"))
+
+    def validate_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        """``options`` checked against the declared Params (defaults are not added: the
+        loader has them); the message names the dataset and the option."""
+        out = {}
+        for name, value in options.items():
+            try:
+                out[name] = self.option(name).validate(self.name, value)
+            except BadParameter as exc:
+                raise DataError(str(exc)) from None
+        return out
+
+    def path_param(self) -> Param | None:
+        """The ``path`` option when it names a file or folder to read, else None."""
+        return next((p for p in self.params if p.name == "path" and p.kind in ("file", "folder")), None)
 
     def resolve(self) -> Callable[..., DataSplit]:
         if callable(self.loader):
@@ -37,8 +66,15 @@ _DATASETS: dict[str, DatasetEntry] = {}
 _LOADED = False
 
 
-def register_dataset(name: str, loader: Loader, description: str, builtin: bool = True) -> None:
-    entry = DatasetEntry(name, loader, description, builtin)
+def register_dataset(name: str, loader: Loader, description: str, builtin: bool = True,
+                     params: tuple[Param, ...] = ()) -> None:
+    """Declare a dataset or importer: ``loader(seed=..., val_split=..., **options)`` and the
+    ``params`` it takes. Nothing else needs to know about it: the data panel builds its form
+    from the params, and ``studio data --list`` names it."""
+    names = [p.name for p in params]
+    if len(set(names)) != len(names):
+        raise DataError(f"dataset {name!r} declares an option twice")
+    entry = DatasetEntry(name, loader, description, builtin, tuple(params))
     old = _DATASETS.get(name)
     if old is not None and old.target() != entry.target():
         raise DataError(f"dataset {name!r} is already registered (by {old.target()})")
@@ -109,12 +145,63 @@ def load_data(config: dict[str, Any], seed: int = 0, val_split: float = 0.2) -> 
     options = {k: v for k, v in config.items() if k != "dataset"}
     entry = dataset_entry(str(config["dataset"]))
     augment = options.pop("augment", None)
-    try:
-        split = entry.resolve()(seed=seed, val_split=val_split, **options)
-    except TypeError as exc:
-        raise DataError(f"dataset {entry.name}: bad options {sorted(options)}: {exc}") from None
+    split = entry.resolve()(seed=seed, val_split=val_split, **entry.validate_options(options))
     if augment:
         from studio.data.augment import build_augment
 
         split.augment = build_augment(augment, split.info)
     return split
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """One augmentation: its Param (0 is off) and the input kinds it applies to."""
+
+    param: Param
+    kinds: tuple[str, ...]
+
+
+AUGMENTATIONS: tuple[Augmentation, ...] = (
+    Augmentation(Param("flip", "float", 0.0, 0.0, 1.0, doc="Mirror left-right with this probability "
+                       "(true: 0.5)"), ("image",)),
+    Augmentation(Param("rotate", "float", 0.0, 0.0, 180.0, doc="Degrees: a random angle in [-rotate, rotate]"),
+                 ("image",)),
+    Augmentation(Param("shift", "float", 0.0, 0.0, 0.5, doc="Fraction of the size: a random move on each axis"),
+                 ("image",)),
+    Augmentation(Param("gain", "float", 0.0, 0.0, 40.0, doc="Decibels: a random gain in [-gain, gain]"),
+                 ("waveform",)),
+    Augmentation(Param("time_shift", "float", 0.0, 0.0, 0.5, doc="Fraction of the length: a random delay "
+                       "or advance, zero-filled"), ("waveform",)),
+    Augmentation(Param("noise", "float", 0.0, 0.0, 10.0, doc="Standard deviation of added Gaussian noise"),
+                 ("image", "waveform")),
+)
+AUGMENT_SEED = Param("seed", "int", 0, 0, 2**31 - 1, doc="Seed of the random draws (repeatable)")
+
+
+def augment_params(kinds: set[str] | None = None) -> tuple[Param, ...]:
+    """The augmentation Params for data with these input kinds (all when None), then the seed."""
+    return tuple(a.param for a in AUGMENTATIONS if kinds is None or kinds & set(a.kinds)) + (AUGMENT_SEED,)
+
+
+def validate_augment(config: Any, kinds: set[str], dataset: str = "") -> dict[str, Any]:
+    """An ``augment`` section checked against the Params of the augmentations that apply
+    to data of ``kinds``; ``flip: true`` is short for a probability of 0.5."""
+    if not isinstance(config, dict):
+        raise DataError(f"augment must be an object like {{\"flip\": 0.5, \"noise\": 0.05}}, got {config!r}")
+    by_name = {a.param.name: a for a in AUGMENTATIONS}
+    allowed = {p.name: p for p in augment_params(kinds)}
+    out = {}
+    for key, value in config.items():
+        if key not in allowed:
+            if key in by_name:
+                what = " or ".join("images" if k == "image" else "audio" for k in by_name[key].kinds)
+                raise DataError(f"augmentation {key!r} applies to {what}; dataset {dataset!r} has none "
+                                f"(its augmentations: {', '.join(sorted(set(allowed) - {'seed'})) or 'none'})")
+            raise DataError(f"unknown augmentation {key!r}; known: {', '.join(by_name)}, seed")
+        if key == "flip" and isinstance(value, bool):
+            value = 0.5 if value else 0.0
+        try:
+            out[key] = allowed[key].validate("augment", value)
+        except BadParameter as exc:
+            raise DataError(str(exc)) from None
+    return out

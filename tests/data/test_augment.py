@@ -82,8 +82,9 @@ def test_detection_boxes_follow_the_flip_and_padding_stays():
 @pytest.mark.parametrize("config, message", [
     ({"blur": 1}, "unknown augmentation 'blur'"),
     ({"gain": 3}, "'gain' applies to audio; dataset 'img' has none"),
-    ({"rotate": "ten"}, "rotate: expected a number"),
-    ({"shift": 0.9}, "shift: expected a number from 0 to 0.5"),
+    ({"rotate": "ten"}, r"augment.rotate: 'ten' is not allowed; expected a number in \[0, 180\]"),
+    ({"shift": 0.9}, r"augment.shift: 0.9 is not allowed; expected a number in \[0, 0.5\]"),
+    ({"seed": 1.5}, "augment.seed: 1.5 is not allowed"),
 ])
 def test_bad_config_is_refused_clearly(config, message):
     with pytest.raises(DataError, match=message):

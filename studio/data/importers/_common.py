@@ -1,4 +1,5 @@
-"""What every importer shares: path checks, the skipped list, lazy loading with a bounded
+"""What every importer shares (its options are declared as Params where it registers,
+and checked before its loader runs): path checks, the skipped list, lazy loading with a bounded
 cache of decoded items, and the in-memory-or-lazy choice."""
 
 from __future__ import annotations
@@ -105,23 +106,6 @@ def labelled_files(root: Path, extensions: Sequence[str], skipped: Skipped, igno
     return names, files, is_val
 
 
-def size_option(value: Any, name: str = "size") -> tuple[int, int] | None:
-    if value is None:
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = [value, value]
-    if (not isinstance(value, (list, tuple)) or len(value) != 2
-            or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 8192 for v in value)):
-        raise DataError(f"option {name} must be [height, width] in pixels, got {value!r}")
-    return int(value[0]), int(value[1])
-
-
-def bool_option(value: Any, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise DataError(f"option {name} must be true or false, got {value!r}")
-    return value
-
-
 class LazyData(torch.utils.data.Dataset):
     """Samples decoded from disk on demand, ``decode(item) -> dict[str, Tensor]``, with the
     most recently used ones kept up to ``cache_bytes``. ``decode`` must be picklable (a
@@ -166,10 +150,10 @@ class LazyData(torch.utils.data.Dataset):
 
 
 def use_lazy(option: Any, n: int, bytes_per_item: int, limit_mb: float | None = None) -> bool:
-    """``lazy`` may be true, false or "auto" (lazy when the decoded set would pass the limit)."""
+    """``lazy`` may be true, false or None for auto (lazy when the decoded set would pass the limit)."""
     if option == "auto" or option is None:
         return n * bytes_per_item > (MEMORY_LIMIT_MB if limit_mb is None else limit_mb) * 2**20
-    return bool_option(option, "lazy")
+    return bool(option)
 
 
 def materialise(items: Sequence[Any], decode: Callable[[Any], dict[str, torch.Tensor]], skipped: Skipped,

@@ -20,7 +20,7 @@ import math
 import torch
 
 from studio.data.base import DataError, DatasetInfo, TensorData
-from studio.data.importers._common import Skipped, bool_option, existing_file, finish
+from studio.data.importers._common import Skipped, existing_file, finish
 
 MAX_CLASSES = 100
 MAX_CATEGORIES = 50
@@ -52,15 +52,13 @@ def _read_rows(path, delimiter, header) -> tuple[list[str] | None, list[tuple[in
             delimiter = ","
     reader = csv.reader(text.splitlines(), delimiter=delimiter)
     rows = [(reader.line_num, r) for r in reader if r and any(c.strip() for c in r)]
-    if header == "auto":
+    if header is None or header == "auto":
         first = rows[0][1]
         # A first row with any non-number where the second row has numbers is a header.
         if len(rows) > 1:
             header = any(_number(a) is None and _number(b) is not None for a, b in zip(first, rows[1][1]))
         else:
             header = all(_number(c) is None for c in first)
-    else:
-        bool_option(header, "header")
     names = None
     if header:
         names = [c.strip() for c in rows[0][1]]
@@ -98,11 +96,8 @@ def _column(names: list[str], key, path) -> int:
 
 
 def load_csv(seed: int = 0, val_split: float = 0.2, path: str | None = None, label=-1, features=None,
-             header="auto", delimiter: str | None = None, task: str = "auto", standardize: bool = True):
+             header=None, delimiter: str | None = None, task: str = "auto", standardize: bool = True):
     path = existing_file(path, "CSV file")
-    if task not in ("auto", "classification", "regression"):
-        raise DataError(f"option task must be auto, classification or regression, got {task!r}")
-    bool_option(standardize, "standardize")
     names, rows = _read_rows(path, delimiter, header)
     if not rows:
         raise DataError(f"{path}: has a header but no data rows")
@@ -111,7 +106,7 @@ def load_csv(seed: int = 0, val_split: float = 0.2, path: str | None = None, lab
     label_col = _column(names, label, path)
     if features is None:
         feat_cols = [i for i in range(width) if i != label_col]
-    elif isinstance(features, list) and features:
+    elif isinstance(features, (list, tuple)) and features:
         feat_cols = [_column(names, k, path) for k in features]
     else:
         raise DataError(f"option features must be a list of column names, got {features!r}")

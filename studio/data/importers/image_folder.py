@@ -21,7 +21,6 @@ from studio.data.importers._common import (
     finish,
     labelled_files,
     materialise,
-    size_option,
     use_lazy,
 )
 
@@ -83,7 +82,7 @@ def _decode(item: tuple[Path, int], size: tuple[int, int], grayscale: bool) -> d
 
 
 def load_image_folder(seed: int = 0, val_split: float = 0.2, path: str | None = None, size=None,
-                      grayscale: bool | None = None, lazy="auto") -> DataSplit:
+                      grayscale: bool | None = None, lazy=None) -> DataSplit:
     root = existing_folder(path, "image folder")
     skipped = Skipped()
     names, files, is_val = labelled_files(root, EXTENSIONS, skipped)
@@ -100,11 +99,9 @@ def load_image_folder(seed: int = 0, val_split: float = 0.2, path: str | None = 
         flags.append(is_val[i] if is_val else False)
     if not items:
         raise DataError(f"{root}: none of the images could be read; first problem: {skipped[0]}")
-    size = size_option(size) or first_size
+    size = tuple(size) if size else first_size
     if grayscale is None:
         grayscale = modes <= {"1", "L", "I", "I;16", "F", "LA"}
-    elif not isinstance(grayscale, bool):
-        raise DataError(f"option grayscale must be true or false, got {grayscale!r}")
     channels = 1 if grayscale else 3
     decode = functools.partial(_decode, size=size, grayscale=grayscale)
     if use_lazy(lazy, len(items), channels * size[0] * size[1] * 4):

@@ -14,10 +14,7 @@ import zipfile
 import torch
 
 from studio.data.base import DataError, DatasetInfo, TensorData
-from studio.data.importers._common import Skipped, bool_option, existing_file, finish
-
-KINDS = ("auto", "image", "sequence", "vector")
-
+from studio.data.importers._common import Skipped, existing_file, finish
 
 def _read(path, x_key, y_key):
     import numpy as np
@@ -69,9 +66,6 @@ def load_npz(seed: int = 0, val_split: float = 0.2, path: str | None = None, x_k
     import numpy as np
 
     path = existing_file(path, ".npz file")
-    if kind not in KINDS:
-        raise DataError(f"option kind must be one of {', '.join(KINDS)}, got {kind!r}")
-    bool_option(channels_last, "channels_last")
     xa, ya = _read(path, x_key, y_key)
     for key, a in ((x_key, xa), (y_key, ya)):
         if a.dtype.kind not in "biuf":

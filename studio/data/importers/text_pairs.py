@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 
 from studio.data.base import DataError, DatasetInfo, TensorData
-from studio.data.importers._common import Skipped, bool_option, existing_file, finish
+from studio.data.importers._common import Skipped, existing_file, finish
 
 PAD, BOS, EOS, UNK = 0, 1, 2, 3
 SPECIALS = ["<pad>", "<bos>", "<eos>", "<unk>"]
@@ -53,9 +53,6 @@ def _pad(rows: list[list[int]], length: int, left: bool = False) -> torch.Tensor
 def load_text_pairs(seed: int = 0, val_split: float = 0.2, path: str | None = None, max_length: int = 200,
                     lowercase: bool = False):
     path = existing_file(path, "text-pairs file")
-    bool_option(lowercase, "lowercase")
-    if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
-        raise DataError(f"option max_length must be a positive whole number, got {max_length!r}")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:

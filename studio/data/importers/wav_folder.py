@@ -146,23 +146,11 @@ def _decode(item: tuple[Path, int], sample_rate: int, length: int) -> dict[str, 
     return {"x": fit_length(resample(x, rate, sample_rate), length), "y": torch.tensor(label, dtype=torch.long)}
 
 
-def _positive(value, name):
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise DataError(f"option {name} must be a positive number, got {value!r}")
-    return value
-
-
 def load_wav_folder(seed: int = 0, val_split: float = 0.2, path: str | None = None, sample_rate: int = 8000,
                     length: int | None = None, seconds: float | None = None, split_by: str = "file",
-                    lazy="auto"):
+                    lazy=None):
     root = existing_folder(path, "WAV folder")
-    sample_rate = int(_positive(sample_rate, "sample_rate"))
-    _positive(length, "length")
-    _positive(seconds, "seconds")
-    if split_by not in ("file", "speaker"):
-        raise DataError(f"option split_by must be file or speaker, got {split_by!r}")
+    sample_rate = int(sample_rate)
     skipped = Skipped()
     names, files, is_val = labelled_files(root, (".wav",), skipped, ignore_prefix="_")
     items, flags, longest = [], [], 0

@@ -32,7 +32,6 @@ from studio.data.importers._common import (
     existing_folder,
     finish,
     materialise,
-    size_option,
     use_lazy,
 )
 from studio.data.importers.image_folder import EXTENSIONS, probe, read_image
@@ -103,8 +102,6 @@ def yaml_names(text: str) -> list[str] | None:
 
 def _class_names(root: Path, classes, n: int) -> list[str]:
     if classes is not None:
-        if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
-            raise DataError(f"option classes must be a list of names, got {classes!r}")
         if len(classes) < n:
             raise DataError(f"option classes names {len(classes)} classes but the labels use class {n - 1}")
         return list(classes)
@@ -123,7 +120,7 @@ def _class_names(root: Path, classes, n: int) -> list[str]:
 
 
 def load_yolo(seed: int = 0, val_split: float = 0.2, path: str | None = None, size=None,
-              grayscale: bool | None = None, max_boxes: int | None = None, classes=None, lazy="auto"):
+              grayscale: bool | None = None, max_boxes: int | None = None, classes=None, lazy=None):
     root = existing_folder(path, "detection folder")
     images_dir = existing_folder(root / "images", "images folder")
     labels_dir = root / "labels"
@@ -156,14 +153,12 @@ def load_yolo(seed: int = 0, val_split: float = 0.2, path: str | None = None, si
         flags.append(key.parts[0] in VAL_FOLDERS)
     if not items:
         raise DataError(f"{root}: no usable images; first problem: {skipped[0]}")
-    size = size_option(size) or first_size
+    size = tuple(size) if size else first_size
     if grayscale is None:
         grayscale = modes <= {"1", "L", "I", "I;16", "F", "LA"}
     most = max(len(b) for _, b in items)
     if max_boxes is None:
         max_boxes = max(most, 1)
-    elif isinstance(max_boxes, bool) or not isinstance(max_boxes, int) or max_boxes < 1:
-        raise DataError(f"option max_boxes must be a positive whole number, got {max_boxes!r}")
     elif most > max_boxes:
         over = sum(len(b) > max_boxes for _, b in items)
         skipped.append(f"{root}: {over} images have more than max_boxes {max_boxes} boxes; the extra boxes "
