@@ -5,102 +5,11 @@ the editor returns to the value the node really has."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QScrollArea,
-                               QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QScrollArea, QVBoxLayout, QWidget
 
 from studio.core.errors import StudioError
 from studio.ui.canvas.items import human
-
-INT_LIMIT = 2**31 - 1
-
-
-def format_value(kind: str, value) -> str:
-    if kind == "ints":
-        return ", ".join(str(v) for v in value)
-    if kind == "float":
-        return f"{value:g}"
-    return str(value)
-
-
-def parse_value(kind: str, text: str):
-    """Text from an editor to a Python value; the spec validates the result."""
-    text = text.strip()
-    if kind == "float":
-        return float(text)
-    if kind == "int":
-        return int(text)
-    if kind == "ints":
-        return [int(t) for t in text.replace("(", "").replace(")", "").replace("[", "").replace("]", "").split(",")
-                if t.strip()]
-    return text
-
-
-class ParamEditor:
-    """One editor widget for one Param; ``changed(value)`` is called with the new value."""
-
-    def __init__(self, param, on_change) -> None:
-        self.param = param
-        self.on_change = on_change
-        k = param.kind
-        if k == "bool":
-            w = QCheckBox()
-            w.toggled.connect(lambda v: self._commit(bool(v)))
-        elif k == "choice":
-            w = QComboBox()
-            w.addItems(list(param.choices))
-            w.activated.connect(lambda i: self._commit(w.itemText(i)))
-        elif k == "int":
-            w = QSpinBox()
-            lo = -INT_LIMIT if param.min is None else int(max(param.min, -INT_LIMIT))
-            hi = INT_LIMIT if param.max is None else int(min(param.max, INT_LIMIT))
-            w.setRange(lo, hi)
-            w.setKeyboardTracking(False)
-            w.valueChanged.connect(lambda v: self._commit(int(v)))
-        else:
-            w = QLineEdit()
-            w.editingFinished.connect(self._text_done)
-        w.setToolTip(f"{param.doc + '. ' if param.doc else ''}Allowed: {param.allowed()}")
-        w.setObjectName(f"param_{param.name}")
-        self.widget = w
-        self._value = None
-
-    def set_value(self, value, mixed: bool = False) -> None:
-        self._value = value
-        w = self.widget
-        w.blockSignals(True)
-        try:
-            if isinstance(w, QCheckBox):
-                w.setTristate(mixed)
-                w.setCheckState(Qt.CheckState.PartiallyChecked if mixed else
-                                Qt.CheckState.Checked if value else Qt.CheckState.Unchecked)
-            elif isinstance(w, QComboBox):
-                w.setCurrentIndex(-1 if mixed else w.findText(str(value)))
-            elif isinstance(w, QSpinBox):
-                w.setSpecialValueText("")
-                w.setValue(int(value))
-            else:
-                w.setText("" if mixed else format_value(self.param.kind, value))
-                w.setPlaceholderText("(several values)" if mixed else "")
-        finally:
-            w.blockSignals(False)
-
-    def _text_done(self) -> None:
-        text = self.widget.text()
-        current = format_value(self.param.kind, self._value) if self._value is not None else ""
-        if text == current:
-            return
-        try:
-            value = parse_value(self.param.kind, text)
-        except ValueError:
-            self.on_change(self.param, None, f"{self.param.name}: {text!r} is not {self.param.allowed()}")
-            self.set_value(self._value)
-            return
-        self._commit(value)
-
-    def _commit(self, value) -> None:
-        if not self.on_change(self.param, value, None):
-            self.set_value(self._value)
-
+from studio.ui.param_editors import ParamEditor
 
 class Inspector(QScrollArea):
     statusMessage = Signal(str)
@@ -167,7 +76,7 @@ class Inspector(QScrollArea):
             box = QGroupBox("Parameters")
             pform = QFormLayout(box)
             for p in spec.params:
-                ed = ParamEditor(p, self._param_changed)
+                ed = ParamEditor(p, self._param_changed, spec.id)
                 self.editors[p.name] = ed
                 label = QLabel(p.name)
                 label.setToolTip(ed.widget.toolTip())

@@ -13,19 +13,21 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QStandardItemModel, QValidator
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
-    QApplication, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-    QListWidget, QListWidgetItem, QProgressBar, QPushButton, QScrollArea, QSizePolicy, QSpinBox, QSplitter,
+    QApplication, QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel,
+    QListWidget, QListWidgetItem, QProgressBar, QPushButton, QScrollArea, QSizePolicy, QSplitter,
     QTabWidget, QVBoxLayout, QWidget,
 )
 
+from studio.core.errors import StudioError
 from studio.core.project import from_dict
 from studio.core.settings import TRAINING_PARAMS
 from studio.training.devices import list_devices
 from studio.training.runs import RunFolder, list_runs, runs_dir_for
 from studio.training.status import RunStatus
 from studio.ui.commands import SetSetting
+from studio.ui.param_editors import build_form
 from studio.ui.training_plots import TrainingPlots, short_run_name
 
 LIVE_TEXT_SECONDS = 0.25
@@ -33,29 +35,6 @@ RUN_STATUS_ROLE = Qt.ItemDataRole.UserRole + 1
 RESUMABLE = ("stopped", "error", "running")  # a NaN would come back at the same step
 PROBE_DELAY_MS = 1500
 _LIVE: set = set()  # running threads, kept alive even if their panel is deleted
-
-
-class FloatSpinBox(QDoubleSpinBox):
-    """A float as people write it: 0.003, 1e-05, 0 (not 0.00300000), typed the same way."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setDecimals(12)  # what is kept; the text shows what matters
-        self.setKeyboardTracking(False)  # "1e-5" is set on Enter, not as 1, then 1e-5
-
-    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt API)
-        return f"{value:g}"
-
-    def valueFromText(self, text: str) -> float:  # noqa: N802 (Qt API)
-        return float(text)
-
-    def validate(self, text: str, pos: int):
-        try:
-            value = float(text)
-        except ValueError:
-            return QValidator.State.Intermediate, text, pos  # "1e-" on the way to "1e-5"
-        ok = self.minimum() <= value <= self.maximum()
-        return (QValidator.State.Acceptable if ok else QValidator.State.Intermediate), text, pos
 
 
 class _DeviceProbe(QObject):
@@ -100,14 +79,10 @@ class TrainingPanel(QWidget):
         self.device.activated.connect(lambda i: self._set("device", self.device.itemData(i) or "auto"))
         self.form = QFormLayout()
         self.form.addRow("Device", self.device)
-        self.editors: dict[str, QWidget] = {}
-        for p in TRAINING_PARAMS:
-            if p.name == "device":
-                continue
-            editor = self._editor(p)
-            editor.setToolTip(p.doc)
-            self.editors[p.name] = editor
-            self.form.addRow(p.name.replace("_", " ").capitalize(), editor)
+        # The device has its own selector above; every other setting is a Param editor.
+        _, self.param_editors = build_form([p for p in TRAINING_PARAMS if p.name != "device"], self._edited,
+                                           "training", form=self.form)
+        self.editors: dict[str, QWidget] = {name: ed.widget for name, ed in self.param_editors.items()}
         settings = QWidget()
         settings.setLayout(self.form)
         scroll = QScrollArea()
@@ -215,28 +190,17 @@ class TrainingPanel(QWidget):
                 item.setData(d.reason, Qt.ItemDataRole.ToolTipRole)
         self.device.setCurrentIndex(max(self.device.findData(chosen), 0))
 
-    def _editor(self, p) -> QWidget:
-        if p.kind == "choice":
-            w = QComboBox()
-            w.addItems(list(p.choices))
-            w.currentTextChanged.connect(lambda v, n=p.name: self._set(n, v))
-        elif p.kind == "bool":
-            w = QCheckBox()
-            w.toggled.connect(lambda v, n=p.name: self._set(n, bool(v)))
-        elif p.kind == "int":
-            w = QSpinBox()
-            w.setKeyboardTracking(False)  # typing 128 sets 128, not 1, 12 and 128
-            w.setRange(int(p.min if p.min is not None else -2**31), int(min(p.max or 2**31 - 1, 2**31 - 1)))
-            w.valueChanged.connect(lambda v, n=p.name: self._set(n, int(v)))
-        elif p.kind == "float":
-            w = FloatSpinBox()
-            w.setRange(p.min if p.min is not None else -1e9, p.max if p.max is not None else 1e9)
-            w.setSingleStep(0.001 if p.name == "learning_rate" else 0.05)
-            w.valueChanged.connect(lambda v, n=p.name: self._set(n, float(v)))
-        else:
-            w = QLineEdit()
-            w.textEdited.connect(lambda v, n=p.name: self._set(n, v))
-        return w
+    def _edited(self, param, value, error: str | None) -> bool:
+        if error is None:
+            try:
+                value = param.validate("training", value)
+            except StudioError as exc:
+                error = str(exc)
+        if error is not None:
+            self.status.setText(error)
+            return False
+        self._set(param.name, value)
+        return True
 
     def _set(self, name: str, value) -> None:
         if not self._loading and self.document.project.training.get(name) != value:
@@ -254,16 +218,8 @@ class TrainingPanel(QWidget):
         self._loading = True
         try:
             for p in TRAINING_PARAMS:
-                w = self.editors.get(p.name)
-                v = values.get(p.name, p.default)
-                if isinstance(w, QComboBox):
-                    w.setCurrentText(str(v))
-                elif isinstance(w, QCheckBox):
-                    w.setChecked(bool(v))
-                elif isinstance(w, (QSpinBox, QDoubleSpinBox)):
-                    w.setValue(v)
-                elif isinstance(w, QLineEdit):
-                    w.setText(str(v))
+                if p.name in self.param_editors:
+                    self.param_editors[p.name].set_value(values.get(p.name, p.default))
             index = self.device.findData(values.get("device", "auto"))
             self.device.setCurrentIndex(max(index, 0))
         finally:

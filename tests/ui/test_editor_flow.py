@@ -34,7 +34,7 @@ def test_build_by_hand_then_undo_and_redo_everything(window, drive, qtbot):
     # The inspector follows the selection; make the input a vector of 8 features.
     select(window, inp)
     kind = window.inspector.editors["kind"].widget
-    kind.activated.emit(kind.findText("vector"))
+    kind.setCurrentIndex(kind.findText("vector"))
     states.append(state(window))
     features = window.inspector.editors["features"].widget
     features.setValue(8)
