@@ -84,8 +84,9 @@ def _list(as_json: bool) -> int:
         else:
             print(f"{name:14} {'built in' if e.builtin else 'importer':9} {e.description}")
             for p in e.params:
-                default = "auto" if p.default is None else json.dumps(p.default)
-                print(f"{'':25}{p.name} = {default}: {p.doc or p.allowed()}")
+                default = json.dumps(p.default) if p.default is not None else "auto" if p.optional else None
+                name = f"{p.name} = {default}" if default else f"{p.name} (required)"
+                print(f"{'':25}{name}: {p.doc or p.allowed()}")
     return 0
 
 

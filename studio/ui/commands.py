@@ -1,6 +1,6 @@
-"""Undo commands. Each changes the model (the graph, or the project's training settings)
-and nothing else: the canvas, inspector, problems list and training panel follow the
-model's signals, so undo and redo need no view code."""
+"""Undo commands. Each changes the model (the graph, the project's training settings or
+its data section) and nothing else: the canvas, inspector, problems list, training panel
+and data panel follow the model's signals, so undo and redo need no view code."""
 
 from __future__ import annotations
 
@@ -206,3 +206,18 @@ class SetSetting(QUndoCommand):
 
     def undo(self) -> None:
         self.doc.set_training_value(self.name, self.old)
+
+
+class SetData(QUndoCommand):
+    """Replace the project's data section (the data panel's "Use this data")."""
+
+    def __init__(self, doc: "Document", new: dict[str, Any]) -> None:
+        super().__init__(f"Use data {new.get('dataset', '')}")
+        self.doc, self.new = doc, dict(new)
+        self.old = dict(doc.project.data)
+
+    def redo(self) -> None:
+        self.doc.set_data_section(self.new)
+
+    def undo(self) -> None:
+        self.doc.set_data_section(self.old)

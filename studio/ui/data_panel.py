@@ -1,5 +1,9 @@
 """The data panel: choose a built-in dataset or import one, look at it, and use it.
 
+Each choice's options and augmentations are a typed form built from the Params on its
+registry entry (as the inspector builds a layer's), so an importer registered anywhere
+gets its form, path row and Browse button with no code here.
+
 Loading runs in a thread, so a slow folder never freezes the editor; the preview shows a
 few samples (images with their boxes, waveform and spectrogram, text pairs, rows),
 class balance, split sizes, what was skipped and why, and the augmentation on real
@@ -9,19 +13,18 @@ Input nodes' new shape when the box for it is ticked.
 
 from __future__ import annotations
 
-import json
 import threading
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -34,41 +37,16 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.errors import StudioError
-from studio.data.base import DataError, DataSplit
+from studio.data.base import DataSplit
 from studio.data.preview import class_balance, input_params, summary, take, text_pairs
-from studio.data.registry import dataset_entry, dataset_names, load_data, project_folder, resolve_data_paths
+from studio.data.registry import (AUGMENTATIONS, augment_params, dataset_entry, dataset_names, load_data,
+                                  project_folder, resolve_data_paths)
 from studio.spec.roles import ROLE_INPUT
+from studio.ui.commands import SetData
 from studio.ui.data_preview import BalanceBars, ImageGrid, RowsTable, WaveView
+from studio.ui.param_editors import ParamEditor, build_form
 
 PREVIEW_SAMPLES = 32
-# Per importer: does it read a folder or a file, the file filter, and an options example.
-IMPORTERS = {
-    "image_folder": ("folder", "", '{"size": [28, 28], "grayscale": true}'),
-    "csv": ("file", "CSV files (*.csv *.tsv *.txt)", '{"label": "species"}'),
-    "npz": ("file", "NumPy archives (*.npz)", '{"kind": "image"}'),
-    "wav_folder": ("folder", "", '{"sample_rate": 8000, "seconds": 1.0, "split_by": "speaker"}'),
-    "text_pairs": ("file", "Text pairs (*.tsv *.txt)", '{"max_length": 60}'),
-    "yolo": ("folder", "", '{"size": [64, 64], "max_boxes": 10}'),
-}
-AUGMENT_HINTS = {"image": '{"flip": true, "rotate": 10, "shift": 0.1, "noise": 0.05}',
-                 "waveform": '{"gain": 6, "time_shift": 0.1, "noise": 0.005}'}
-
-
-class SetData(QUndoCommand):
-    """Replace ``project.data``; ``on_change`` lets the panel follow undo and redo."""
-
-    def __init__(self, document, new: dict, on_change) -> None:
-        super().__init__(f"Use data {new.get('dataset', '')}")
-        self.document, self.new, self.on_change = document, new, on_change
-        self.old = dict(document.project.data)
-
-    def redo(self) -> None:
-        self.document.project.data = dict(self.new)
-        self.on_change()
-
-    def undo(self) -> None:
-        self.document.project.data = dict(self.old)
-        self.on_change()
 
 
 class _Loader(QObject):
@@ -113,17 +91,69 @@ class _Loader(QObject):
             self.finished.emit(*result)
 
 
-def _json_option(text: str, what: str) -> dict:
-    text = text.strip()
-    if not text:
-        return {}
-    try:
-        value = json.loads(text)
-    except ValueError as exc:
-        raise DataError(f"{what}: not valid JSON ({exc}); write e.g. {{\"size\": [28, 28]}}") from None
-    if not isinstance(value, dict):
-        raise DataError(f"{what}: expected an object like {{\"size\": [28, 28]}}, got {text}")
-    return value
+class SourceForm(QWidget):
+    """One dataset's or importer's options and its augmentations, as typed editors built
+    from the Params on its registry entry. Each choice in the panel keeps its own form, so
+    its values stay while the person compares choices."""
+
+    def __init__(self, entry, browse, on_change, on_augment, parent=None) -> None:
+        super().__init__(parent)
+        self.entry = entry
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        path = entry.path_param()
+        params = ([path] if path else []) + [p for p in entry.params if p is not path]
+        self.options_form, self.options = build_form(params, on_change, entry.name, browse)
+        if not params:
+            self.options_form.addRow(QLabel("Built in: no options."))
+        lay.addLayout(self.options_form)
+        self.augment_box = QGroupBox("Augment (training batches)")
+        self.augment_form, self.augment = build_form(augment_params(), on_augment, "augment")
+        self.no_augment = QLabel("No augmentations for this kind of data.")
+        self.augment_form.addRow(self.no_augment)
+        self.augment_box.setLayout(self.augment_form)
+        lay.addWidget(self.augment_box)
+        self.show_augmentations(None)
+        self.set_config({})
+
+    @property
+    def path(self) -> ParamEditor | None:
+        return self.options.get("path") if self.entry.path_param() else None
+
+    def show_augmentations(self, kinds: set[str] | None) -> None:
+        """Only the augmentations that apply to the loaded data's input kinds (all of them
+        before anything is loaded)."""
+        shown = {p.name for p in augment_params(kinds)}
+        any_real = bool({a.param.name for a in AUGMENTATIONS} & shown)
+        for name, ed in self.augment.items():
+            self.augment_form.setRowVisible(ed.widget, name in shown and any_real)
+        self.augment_form.setRowVisible(self.no_augment, not any_real)
+
+    def set_config(self, config: dict[str, Any]) -> None:
+        augment = dict(config.get("augment") or {})
+        if isinstance(augment.get("flip"), bool):
+            augment["flip"] = 0.5 if augment["flip"] else 0.0
+        for name, ed in self.options.items():
+            ed.set_value(config.get(name, "" if ed is self.path else ed.param.default))
+        for name, ed in self.augment.items():
+            ed.set_value(augment.get(name, ed.param.default))
+
+    def config(self) -> dict[str, Any]:
+        """The data section these editors describe: the path, and the options and
+        augmentations that differ from their defaults. Raises BadParameter naming an
+        option whose text cannot be read."""
+        cfg: dict[str, Any] = {"dataset": self.entry.name}
+        for name, ed in self.options.items():
+            value = ed.value()
+            if ed is self.path and not ed.param.optional:
+                cfg[name] = (value or "").strip()
+            elif value != ed.param.default:
+                cfg[name] = list(value) if isinstance(value, tuple) else value
+        augment = {name: ed.value() for name, ed in self.augment.items()}
+        augment = {name: v for name, v in augment.items() if v != self.augment[name].param.default}
+        if set(augment) - {"seed"}:
+            cfg["augment"] = augment
+        return cfg
 
 
 class DataPanel(QWidget):
@@ -138,7 +168,7 @@ class DataPanel(QWidget):
         self.batch: dict = {}
         self._loaded_config: dict | None = None
         self._pending_config: dict | None = None
-        self._drafts: dict[str, tuple[str, str, str]] = {}
+        self._forms: dict[str, SourceForm] = {}
         self._request = 0
         self._apply_after = False
         self._loader = _Loader()
@@ -146,6 +176,7 @@ class DataPanel(QWidget):
         self._build()
         self.sync_from_project()
         document.projectReplaced.connect(self._project_replaced)
+        document.dataChanged.connect(self.sync_from_project)
 
     # ---- building -------------------------------------------------------------------
     def _build(self) -> None:
@@ -157,23 +188,11 @@ class DataPanel(QWidget):
             self.source.addItem(label, name)
             self.source.setItemData(self.source.count() - 1, entry.description, Qt.ItemDataRole.ToolTipRole)
         self.source.currentIndexChanged.connect(self._source_changed)
-        self.path = QLineEdit()
-        self.path.setPlaceholderText("folder or file to import")
-        self.browse = QPushButton("Browse…")
-        self.browse.clicked.connect(self._browse)
-        path_row = QHBoxLayout()
-        path_row.addWidget(self.path, 1)
-        path_row.addWidget(self.browse)
-        self.options = QLineEdit()
-        self.augment = QLineEdit()
-        self.augment.editingFinished.connect(self._show_augmented)
+        self.forms = QStackedWidget()
         self.set_shape = QCheckBox("Set the Input node's shape from the data")
         self.set_shape.setChecked(True)
         form = QFormLayout()
         form.addRow("Data", self.source)
-        form.addRow("Path", path_row)
-        form.addRow("Options", self.options)
-        form.addRow("Augment", self.augment)
         self.preview_button = QPushButton("Preview")
         self.preview_button.clicked.connect(self.load)
         self.use_button = QPushButton("Use this data")
@@ -195,7 +214,7 @@ class DataPanel(QWidget):
         self.skipped = QListWidget()
         self.aug_images, self.aug_waves = ImageGrid(), WaveView()
         self.aug_stack = QStackedWidget()
-        self.aug_message = QLabel("Write an augmentation above (e.g. " + AUGMENT_HINTS["image"] + ") to see it here.")
+        self.aug_message = QLabel("Set an augmentation above (e.g. flip 0.5, noise 0.05) to see it here.")
         self.aug_message.setWordWrap(True)
         for w in (self.aug_message, self.aug_images, self.aug_waves):
             self.aug_stack.addWidget(w)
@@ -207,6 +226,7 @@ class DataPanel(QWidget):
 
         lay = QVBoxLayout(self)
         lay.addLayout(form)
+        lay.addWidget(self.forms)
         lay.addWidget(self.set_shape)
         lay.addLayout(buttons)
         lay.addWidget(self.status)
@@ -214,34 +234,56 @@ class DataPanel(QWidget):
         self._source_changed()
 
     def _source_changed(self) -> None:
-        name = self.source.currentData()
-        # Each choice keeps its own path and options while the person compares them.
-        previous = getattr(self, "_shown_source", None)
-        if previous is not None and previous != name:
-            self._drafts[previous] = (self.path.text(), self.options.text(), self.augment.text())
-            for w, text in zip((self.path, self.options, self.augment), self._drafts.get(name, ("", "", ""))):
-                w.setText(text)
-        self._shown_source = name
-        kind, _, hint = IMPORTERS.get(name, (None, "", ""))
-        for w in (self.path, self.browse):
-            w.setEnabled(kind is not None)
-        self.path.setPlaceholderText(f"{kind} to import" if kind else "built in: no path needed")
-        self.options.setPlaceholderText(f"options as JSON, e.g. {hint}" if hint else "options as JSON (optional)")
+        self.forms.setCurrentWidget(self.form_for(self.source.currentData()))
+
+    def form_for(self, name: str) -> SourceForm:
+        """The form of one dataset or importer, built from its Params when first shown."""
+        if name not in self._forms:
+            form = SourceForm(dataset_entry(name), self._browse, self._option_changed, self._augment_changed)
+            self._forms[name] = form
+            self.forms.addWidget(form)
+        return self._forms[name]
+
+    @property
+    def form(self) -> SourceForm:
+        return self.form_for(self.source.currentData())
+
+    @property
+    def path(self) -> QLineEdit | None:
+        """The text field of the chosen importer's path (None for a built-in set)."""
+        ed = self.form.path
+        return ed.line if ed else None
+
+    @property
+    def browse(self) -> QPushButton | None:
+        ed = self.form.path
+        return ed.browse_button if ed else None
+
+    def _option_changed(self, param, value, error: str | None) -> bool:
+        if error is not None:
+            self._show_error(error)
+            return False
+        return True
+
+    def _augment_changed(self, param, value, error: str | None) -> bool:
+        if error is not None:
+            self._show_error(error)
+            return False
+        QTimer.singleShot(0, self._show_augmented)  # once the editor holds the new value
+        return True
 
     def _project_folder(self) -> Path | None:
         return project_folder(self.document.project)
 
-    def _browse(self) -> None:
-        kind, pattern, _ = IMPORTERS.get(self.source.currentData(), (None, "", ""))
-        start = resolve_data_paths({"path": self.path.text()}, self._project_folder()).get("path", "")
-        if kind == "folder":
+    def _browse(self, param, text: str) -> str | None:
+        start = resolve_data_paths({"path": text}, self._project_folder()).get("path", "")
+        if param.kind == "folder":
             chosen = QFileDialog.getExistingDirectory(self, "Choose the data folder", start)
-        elif kind == "file":
-            chosen, _ = QFileDialog.getOpenFileName(self, "Choose the data file", start, pattern)
         else:
-            return
-        if chosen:
-            self.path.setText(self._relative(chosen))
+            pattern = " ".join(f"*{e}" for e in param.choices)
+            chosen, _ = QFileDialog.getOpenFileName(self, "Choose the data file", start,
+                                                    f"{param.doc or 'Data files'} ({pattern})" if pattern else "")
+        return self._relative(chosen) if chosen else None
 
     def _relative(self, chosen: str) -> str:
         """Inside the project's folder, a path relative to it: the two can move together."""
@@ -253,27 +295,17 @@ class DataPanel(QWidget):
 
     # ---- project <-> widgets --------------------------------------------------------
     def config(self) -> dict[str, Any]:
-        """The data section the widgets describe; raises DataError for unreadable options."""
-        name = self.source.currentData()
-        cfg: dict[str, Any] = {"dataset": name}
-        if name in IMPORTERS:
-            cfg["path"] = self.path.text().strip()
-        cfg.update(_json_option(self.options.text(), "options"))
-        augment = _json_option(self.augment.text(), "augment")
-        if augment:
-            cfg["augment"] = augment
-        return cfg
+        """The data section the chosen form describes; raises StudioError naming an option
+        whose text cannot be read."""
+        return self.form.config()
 
     def sync_from_project(self) -> None:
         data = dict(self.document.project.data or {})
-        name = data.pop("dataset", None)
+        name = data.get("dataset")
         index = self.source.findData(name) if name else -1
         if index >= 0:
             self.source.setCurrentIndex(index)
-        self.path.setText(str(data.pop("path", "")))
-        augment = data.pop("augment", None)
-        self.options.setText(json.dumps(data) if data else "")
-        self.augment.setText(json.dumps(augment) if augment else "")
+            self.form.set_config(data)
 
     def _project_replaced(self, _project=None) -> None:
         self.split, self._loaded_config = None, None
@@ -298,7 +330,7 @@ class DataPanel(QWidget):
     def load(self) -> None:
         try:
             cfg = self.config()
-        except DataError as exc:
+        except StudioError as exc:
             return self._show_error(str(exc))
         training = self.document.project.training
         self._request += 1
@@ -356,8 +388,7 @@ class DataPanel(QWidget):
             self.rows.set_rows([info.extra.get("label_name", "label")] + names[:8],
                                [[c] + [f"{v:.4g}" for v in r[:8].tolist()] for c, r in zip(captions, values)])
             self.samples.setCurrentWidget(self.rows)
-        hint = AUGMENT_HINTS.get(kind)
-        self.augment.setPlaceholderText(f"e.g. {hint}" if hint else "no augmentations for this kind of data")
+        self.form.show_augmentations({spec.get("kind") for spec in info.inputs.values()})
         self._show_augmented()
 
     @staticmethod
@@ -377,7 +408,7 @@ class DataPanel(QWidget):
         if self.split is None or not self.batch:
             return
         try:
-            cfg = _json_option(self.augment.text(), "augment")
+            cfg = self.config().get("augment")
             if not cfg:
                 self.aug_stack.setCurrentWidget(self.aug_message)
                 return
@@ -405,7 +436,7 @@ class DataPanel(QWidget):
         """Use the chosen data: at once when its preview is loaded, else after loading."""
         try:
             cfg = self.config()
-        except DataError as exc:
+        except StudioError as exc:
             return self._show_error(str(exc))
         strip = lambda c: {k: v for k, v in (c or {}).items() if k != "augment"}  # noqa: E731
         if self.split is not None and strip(self._loaded_config) == strip(cfg):
@@ -428,7 +459,7 @@ class DataPanel(QWidget):
         changes = self._input_changes(info) if self.set_shape.isChecked() else {}
         doc.undo_stack.beginMacro(f"Use data {cfg['dataset']}")
         try:
-            doc.undo_stack.push(SetData(doc, cfg, self.sync_from_project))
+            doc.undo_stack.push(SetData(doc, cfg))
             for node_id, params in changes.items():
                 doc.set_params(node_id, params)
         finally:

@@ -33,6 +33,7 @@ class Document(QObject):
     pathChanged = Signal(object)
     layoutChanged = Signal()  # after a move or layout command (positions only)
     trainingChanged = Signal(str)  # the name of a training setting that changed
+    dataChanged = Signal()  # the project's data section was replaced
 
     def __init__(self, project: Project | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -98,6 +99,11 @@ class Document(QObject):
         """Set one training setting (undo commands call this; edits push SetSetting)."""
         self.project.training[name] = value
         self.trainingChanged.emit(name)
+
+    def set_data_section(self, data: dict[str, Any]) -> None:
+        """Replace the project's data section (undo commands call this; edits push SetData)."""
+        self.project.data = dict(data)
+        self.dataChanged.emit()
 
     # ---- change notification -------------------------------------------------------
     def _watch(self, graph: Graph) -> None:

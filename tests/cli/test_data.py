@@ -83,3 +83,19 @@ def test_a_relative_data_path_is_read_from_the_project_folder(tmp_path, capsys, 
     assert main(["data", str(folder / "p.json"), "--path", "imgs", "--json"]) == 1
     error = _lines(capsys)[-1]
     assert error["type"] == "error" and str(elsewhere / "imgs") in error["message"]
+
+
+def test_set_takes_values_as_an_editor_does_and_refuses_unknown_options(tmp_path, capsys):
+    for c in ("a", "b"):
+        (tmp_path / "imgs" / c).mkdir(parents=True)
+        for i in range(3):
+            Image.new("L", (9, 7), 40 * i).save(tmp_path / "imgs" / c / f"{i}.png")
+    args = ["data", "--dataset", "image_folder", "--path", str(tmp_path / "imgs"), "--json"]
+    assert main(args + ["--set", "size=5,6", "--set", "grayscale=auto"]) == 0
+    assert _lines(capsys)[0]["inputs"]["x"] == {"kind": "image", "channels": 1, "height": 5, "width": 6}
+    assert main(args + ["--set", "size=[4, 4]"]) == 0
+    assert _lines(capsys)[0]["inputs"]["x"]["height"] == 4
+    assert main(args + ["--set", "sise=5"]) == 2
+    error = _lines(capsys)[-1]
+    assert error["type"] == "error" and error["message"] == (
+        "--set sise: image_folder has no option 'sise'; it has path, size, grayscale, lazy")
