@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QTabWidget,
     QVBoxLayout,
@@ -234,7 +235,13 @@ class DataPanel(QWidget):
         self._source_changed()
 
     def _source_changed(self) -> None:
-        self.forms.setCurrentWidget(self.form_for(self.source.currentData()))
+        current = self.form_for(self.source.currentData())
+        self.forms.setCurrentWidget(current)
+        # The stack takes the height of the form shown, not of the tallest one built.
+        for form in self._forms.values():
+            form.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred if form is current
+                               else QSizePolicy.Policy.Ignored)
+        self.forms.updateGeometry()
 
     def form_for(self, name: str) -> SourceForm:
         """The form of one dataset or importer, built from its Params when first shown."""
