@@ -82,6 +82,18 @@ def register_dataset(name: str, loader: Loader, description: str, builtin: bool 
         _DATASETS[name] = entry
 
 
+def dataset(name: str, description: str, builtin: bool = True, params: tuple[Param, ...] = ()):
+    """Decorator form of :func:`register_dataset`, written on the loader itself::
+
+        @dataset("points", "Points in a plane", builtin=False, params=(Param("path", "file", None), ...))
+        def load_points(seed=0, val_split=0.2, path=None): ...
+    """
+    def declare(loader: Callable[..., DataSplit]) -> Callable[..., DataSplit]:
+        register_dataset(name, loader, description, builtin, params)
+        return loader
+    return declare
+
+
 def _ensure_loaded() -> None:
     # A flag, not "is the table empty": importing one dataset module directly registers it
     # first, and the others must still load.

@@ -50,3 +50,18 @@ def test_auto_stands_for_an_option_the_importer_works_out(tmp_path):
     assert split.info.inputs["x"] == {"kind": "image", "channels": 1, "height": 4, "width": 6}
     square = load_data({"dataset": "image_folder", "path": str(tmp_path), "size": 5})
     assert square.info.inputs["x"]["height"] == square.info.inputs["x"]["width"] == 5
+
+
+def test_each_importer_is_declared_in_its_own_module_and_found_there():
+    import pkgutil
+
+    import studio.data.importers as package
+
+    modules = {f"{package.__name__}.{m.name}" for m in pkgutil.iter_modules(package.__path__)
+               if not m.name.startswith("_")}
+    importers = {dataset_entry(n).resolve().__module__ for n in dataset_names() if not dataset_entry(n).builtin}
+    assert importers == modules
+    for name in dataset_names():
+        entry = dataset_entry(name)
+        if not entry.builtin:
+            assert entry.path_param() is not None and not entry.path_param().optional, name

@@ -8,11 +8,21 @@ import os
 import re
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Callable, Sequence
-
-import torch
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from studio.data.base import DataError, DataSplit, DatasetInfo, TensorData, split_indices
+from studio.spec.params import Param
+
+if TYPE_CHECKING:  # torch loads when data is read, not when the importer is declared
+    import torch
+
+# Options several importers take.
+SIZE = Param("size", "ints", None, 1, 8192, optional=True, count=2,
+             doc="[height, width] in pixels (auto: the first image's size)")
+GRAYSCALE = Param("grayscale", "bool", None, optional=True,
+                  doc="One channel instead of three (auto: when every image is single-channel)")
+LAZY = Param("lazy", "bool", None, optional=True,
+             doc="Read from disk as needed (auto: when the decoded set passes the memory limit)")
 
 # Above this many decoded bytes a set is read from disk item by item (option ``lazy``).
 MEMORY_LIMIT_MB = 512
@@ -106,13 +116,15 @@ def labelled_files(root: Path, extensions: Sequence[str], skipped: Skipped, igno
     return names, files, is_val
 
 
-class LazyData(torch.utils.data.Dataset):
+class LazyData:
     """Samples decoded from disk on demand, ``decode(item) -> dict[str, Tensor]``, with the
     most recently used ones kept up to ``cache_bytes``. ``decode`` must be picklable (a
     module-level function or a ``functools.partial`` of one) so DataLoader workers can use it."""
 
     def __init__(self, items: Sequence[Any], decode: Callable[[Any], dict[str, torch.Tensor]],
                  cache_bytes: int = CACHE_MB * 2**20) -> None:
+        import torch
+
         self.items = list(items)
         self.decode = decode
         self.cache_bytes = int(cache_bytes)
@@ -160,6 +172,8 @@ def materialise(items: Sequence[Any], decode: Callable[[Any], dict[str, torch.Te
                 describe: Callable[[Any], str]) -> tuple[dict[str, torch.Tensor], list[int]]:
     """Decode every item into stacked tensors; an item whose decoding raises DataError is
     skipped with its message. Returns the fields and the indices of the items kept."""
+    import torch
+
     samples, kept = [], []
     for i, item in enumerate(items):
         try:
@@ -178,6 +192,8 @@ def finish(data: TensorData | LazyData, info: DatasetInfo, skipped: Skipped, see
            groups: torch.Tensor | None = None, is_val: list[bool] | None = None) -> DataSplit:
     """Split with the fixed seed (or as the folders say, ``is_val``) and record the split
     and the skipped count in the info."""
+    import torch
+
     if not 0.0 <= float(val_split) < 1.0:
         raise DataError(f"validation split must be at least 0 and below 1, got {val_split}")
     if is_val is not None:
@@ -193,6 +209,8 @@ def finish(data: TensorData | LazyData, info: DatasetInfo, skipped: Skipped, see
 
 def labels_of(split_part: Any, field: str = "y") -> torch.Tensor | None:
     """The label tensor of a split half without decoding lazy items when it can."""
+    import torch
+
     if isinstance(split_part, TensorData):
         return split_part.fields.get(field)
     if isinstance(split_part, LazyData) and split_part.items and isinstance(split_part.items[0], tuple):

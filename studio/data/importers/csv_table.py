@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import csv
 import math
-
-import torch
+from typing import TYPE_CHECKING
 
 from studio.data.base import DataError, DatasetInfo, TensorData
 from studio.data.importers._common import Skipped, existing_file, finish
+from studio.data.registry import dataset
+from studio.spec.params import Param
+
+if TYPE_CHECKING:  # torch loads when data is read, not when the importer is declared
+    import torch
 
 MAX_CLASSES = 100
 MAX_CATEGORIES = 50
@@ -95,8 +99,23 @@ def _column(names: list[str], key, path) -> int:
     raise DataError(f"{path}: no column named {key!r}; columns: {', '.join(names)}")
 
 
+@dataset("csv", "A CSV table: feature columns and a label column (classes or numbers)", builtin=False, params=(
+    Param("path", "file", None, choices=(".csv", ".tsv", ".txt"), doc="The CSV file"),
+    Param("label", "key", -1, doc="The label column: its name, or its position from 0 "
+          "(-1: the last)"),
+    Param("features", "strs", None, optional=True,
+          doc="The feature columns by name (auto: every other column)"),
+    Param("header", "bool", None, optional=True,
+          doc="The first row names the columns (auto: when it holds words above numbers)"),
+    Param("delimiter", "str", None, optional=True, doc="The cell separator (auto: from the file)"),
+    Param("task", "choice", "auto", choices=("auto", "classification", "regression"),
+          doc="auto: a label that is a word, or a whole number with few values, is a class"),
+    Param("standardize", "bool", True, doc="Scale features by the training rows' mean and "
+          "standard deviation")))
 def load_csv(seed: int = 0, val_split: float = 0.2, path: str | None = None, label=-1, features=None,
              header=None, delimiter: str | None = None, task: str = "auto", standardize: bool = True):
+    import torch
+
     path = existing_file(path, "CSV file")
     names, rows = _read_rows(path, delimiter, header)
     if not rows:

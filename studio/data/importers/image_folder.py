@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from studio.data.base import DataError, DatasetInfo, DataSplit, TensorData
 from studio.data.importers._common import (
+    GRAYSCALE,
+    LAZY,
+    SIZE,
     LazyData,
     Skipped,
     existing_folder,
@@ -23,6 +25,11 @@ from studio.data.importers._common import (
     materialise,
     use_lazy,
 )
+from studio.data.registry import dataset
+from studio.spec.params import Param
+
+if TYPE_CHECKING:  # torch loads when data is read, not when the importer is declared
+    import torch
 
 WIDE_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
@@ -31,6 +38,8 @@ EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 def read_image(path: Path, size: tuple[int, int], grayscale: bool) -> torch.Tensor:
     """One image as a float tensor [C, H, W] in [0, 1]; a file Pillow cannot decode raises
     DataError naming it."""
+    import torch
+
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
@@ -54,6 +63,8 @@ def read_image(path: Path, size: tuple[int, int], grayscale: bool) -> torch.Tens
 def _read_wide(im, size: tuple[int, int], grayscale: bool) -> torch.Tensor:
     """16-bit and float grey images: Pillow's conversion to 8 bits clips them (most of a
     16-bit scan turns white), so scale by the format's range instead."""
+    import torch
+
     from PIL import Image
 
     scale = 1.0 if im.mode == "F" else 65535.0
@@ -77,10 +88,15 @@ def probe(path: Path) -> tuple[tuple[int, int], str]:
 
 
 def _decode(item: tuple[Path, int], size: tuple[int, int], grayscale: bool) -> dict[str, torch.Tensor]:
+    import torch
+
     path, label = item
     return {"x": read_image(path, size, grayscale), "y": torch.tensor(label, dtype=torch.long)}
 
 
+@dataset("image_folder", "Images in a folder with one subfolder per class (PNG, JPEG, ...)", builtin=False, params=(
+    Param("path", "folder", None, doc="The folder with one subfolder per class"),
+    SIZE, GRAYSCALE, LAZY))
 def load_image_folder(seed: int = 0, val_split: float = 0.2, path: str | None = None, size=None,
                       grayscale: bool | None = None, lazy=None) -> DataSplit:
     root = existing_folder(path, "image folder")

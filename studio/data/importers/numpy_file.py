@@ -10,11 +10,15 @@ Nothing is unpickled: object arrays are refused.
 from __future__ import annotations
 
 import zipfile
-
-import torch
+from typing import TYPE_CHECKING
 
 from studio.data.base import DataError, DatasetInfo, TensorData
 from studio.data.importers._common import Skipped, existing_file, finish
+from studio.data.registry import dataset
+from studio.spec.params import Param
+
+if TYPE_CHECKING:  # torch loads when data is read, not when the importer is declared
+    import torch
 
 def _read(path, x_key, y_key):
     import numpy as np
@@ -61,8 +65,17 @@ def _input_info(x: torch.Tensor, kind: str, path) -> tuple[torch.Tensor, dict]:
     return x, {"kind": "image", "channels": shape[0], "height": shape[1], "width": shape[2]}
 
 
+@dataset("npz", "A NumPy .npz file with arrays x (inputs) and y (classes or values)", builtin=False, params=(
+    Param("path", "file", None, choices=(".npz",), doc="The NumPy archive"),
+    Param("x_key", "str", "x", doc="The array of inputs"),
+    Param("y_key", "str", "y", doc="The array of targets"),
+    Param("kind", "choice", "auto", choices=("auto", "image", "sequence", "vector"),
+          doc="What one sample is (auto: [N, F] a vector, [N, H, W] or [N, C, H, W] an image)"),
+    Param("channels_last", "bool", False, doc="Images stored as [N, H, W, C]")))
 def load_npz(seed: int = 0, val_split: float = 0.2, path: str | None = None, x_key: str = "x", y_key: str = "y",
              kind: str = "auto", channels_last: bool = False):
+    import torch
+
     import numpy as np
 
     path = existing_file(path, ".npz file")

@@ -16,10 +16,15 @@ Set the cross-entropy loss's ``ignore_index`` to 0 so padding is not scored. Opt
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
 
 from studio.data.base import DataError, DatasetInfo, TensorData
 from studio.data.importers._common import Skipped, existing_file, finish
+from studio.data.registry import dataset
+from studio.spec.params import Param
+
+if TYPE_CHECKING:  # torch loads when data is read, not when the importer is declared
+    import torch
 
 PAD, BOS, EOS, UNK = 0, 1, 2, 3
 SPECIALS = ["<pad>", "<bos>", "<eos>", "<unk>"]
@@ -43,6 +48,8 @@ def decode(ids, vocab: list[str]) -> str:
 
 
 def _pad(rows: list[list[int]], length: int, left: bool = False) -> torch.Tensor:
+    import torch
+
     out = torch.full((len(rows), length), PAD, dtype=torch.long)
     for i, r in enumerate(rows):
         start = length - len(r) if left else 0
@@ -50,6 +57,10 @@ def _pad(rows: list[list[int]], length: int, left: bool = False) -> torch.Tensor
     return out
 
 
+@dataset("text_pairs", "Source<TAB>target lines (TSV) for sequence-to-sequence, character level", builtin=False, params=(
+    Param("path", "file", None, choices=(".tsv", ".txt"), doc="The source<TAB>target file"),
+    Param("max_length", "int", 200, 1, 100_000, doc="Pairs with a longer side are skipped"),
+    Param("lowercase", "bool", False, doc="Lower-case both sides")))
 def load_text_pairs(seed: int = 0, val_split: float = 0.2, path: str | None = None, max_length: int = 200,
                     lowercase: bool = False):
     path = existing_file(path, "text-pairs file")

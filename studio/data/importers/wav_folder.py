@@ -17,11 +17,11 @@ import functools
 import struct
 import wave
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from studio.data.base import DataError, DatasetInfo, TensorData
 from studio.data.importers._common import (
+    LAZY,
     LazyData,
     Skipped,
     existing_folder,
@@ -30,6 +30,11 @@ from studio.data.importers._common import (
     materialise,
     use_lazy,
 )
+from studio.data.registry import dataset
+from studio.spec.params import Param
+
+if TYPE_CHECKING:  # torch loads when data is read, not when the importer is declared
+    import torch
 
 MAX_SECONDS = 10.0
 
@@ -93,6 +98,8 @@ def probe(path: Path) -> tuple[int, int]:
 
 def read_wav(path: Path) -> tuple[torch.Tensor, int]:
     """Mono float samples in [-1, 1] and the file's sample rate."""
+    import torch
+
     try:
         code, channels, width, rate, offset, size = _header(path)
         if offset < 0:
@@ -126,6 +133,8 @@ def read_wav(path: Path) -> tuple[torch.Tensor, int]:
 
 
 def resample(x: torch.Tensor, rate: int, target: int) -> torch.Tensor:
+    import torch
+
     if rate == target:
         return x
     n = max(1, round(len(x) * target / rate))
@@ -135,20 +144,36 @@ def resample(x: torch.Tensor, rate: int, target: int) -> torch.Tensor:
 
 
 def fit_length(x: torch.Tensor, length: int) -> torch.Tensor:
+    import torch
+
     if len(x) >= length:
         return x[:length].contiguous()
     return torch.nn.functional.pad(x, (0, length - len(x)))
 
 
 def _decode(item: tuple[Path, int], sample_rate: int, length: int) -> dict[str, torch.Tensor]:
+    import torch
+
     path, label = item
     x, rate = read_wav(path)
     return {"x": fit_length(resample(x, rate, sample_rate), length), "y": torch.tensor(label, dtype=torch.long)}
 
 
+@dataset("wav_folder", "WAV recordings in a folder with one subfolder per word", builtin=False, params=(
+    Param("path", "folder", None, doc="The folder with one subfolder per word"),
+    Param("sample_rate", "int", 8000, 1, 384_000, doc="Samples per second after resampling"),
+    Param("length", "int", None, 1, 10**8, optional=True,
+          doc="Samples per clip (auto: the longest clip, at most 10 s)"),
+    Param("seconds", "float", None, 1e-3, 3600.0, optional=True,
+          doc="Seconds per clip, instead of length"),
+    Param("split_by", "choice", "file", choices=("file", "speaker"),
+          doc="speaker: whole speakers (the file name before '_') go to validation"),
+    LAZY))
 def load_wav_folder(seed: int = 0, val_split: float = 0.2, path: str | None = None, sample_rate: int = 8000,
                     length: int | None = None, seconds: float | None = None, split_by: str = "file",
                     lazy=None):
+    import torch
+
     root = existing_folder(path, "WAV folder")
     sample_rate = int(sample_rate)
     skipped = Skipped()

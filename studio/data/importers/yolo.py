@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from studio.data.base import DataError, DatasetInfo, TensorData
 from studio.data.importers._common import (
+    GRAYSCALE,
+    LAZY,
+    SIZE,
     VAL_FOLDERS,
     LazyData,
     Skipped,
@@ -35,6 +37,11 @@ from studio.data.importers._common import (
     use_lazy,
 )
 from studio.data.importers.image_folder import EXTENSIONS, probe, read_image
+from studio.data.registry import dataset
+from studio.spec.params import Param
+
+if TYPE_CHECKING:  # torch loads when data is read, not when the importer is declared
+    import torch
 
 
 def read_labels(path: Path) -> list[list[float]]:
@@ -65,6 +72,8 @@ def read_labels(path: Path) -> list[list[float]]:
 
 
 def _decode(item, size, grayscale, max_boxes) -> dict[str, torch.Tensor]:
+    import torch
+
     path, boxes = item
     t = torch.full((max_boxes, 5), -1.0)
     if boxes:
@@ -119,6 +128,14 @@ def _class_names(root: Path, classes, n: int) -> list[str]:
     return [str(i) for i in range(max(n, 1))]
 
 
+@dataset("yolo", "Detection images with YOLO label files (images/ and labels/)", builtin=False, params=(
+    Param("path", "folder", None, doc="The folder with images/ and labels/"),
+    SIZE, GRAYSCALE,
+    Param("max_boxes", "int", None, 1, 10_000, optional=True,
+          doc="Boxes kept per image (auto: the most in one image)"),
+    Param("classes", "strs", None, optional=True,
+          doc="Class names (auto: from data.yaml or classes.txt, else 0, 1, ...)"),
+    LAZY))
 def load_yolo(seed: int = 0, val_split: float = 0.2, path: str | None = None, size=None,
               grayscale: bool | None = None, max_boxes: int | None = None, classes=None, lazy=None):
     root = existing_folder(path, "detection folder")
