@@ -19,7 +19,7 @@ def fold(node, consts: dict) -> np.ndarray | None:
     from onnx import helper
 
     ins = [i for i in node.input if i]
-    if node.op_type not in _FOLDABLE or not ins or any(i not in consts for i in ins) or len(node.output) != 1:
+    if node.op_type not in FOLDABLE or not ins or any(i not in consts for i in ins) or len(node.output) != 1:
         return None
     a = {x.name: helper.get_attribute_value(x) for x in node.attribute}
     v = [consts[i] for i in ins]
@@ -63,7 +63,7 @@ def fold(node, consts: dict) -> np.ndarray | None:
 
 
 _ARITHMETIC = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": np.divide}
-_FOLDABLE = ("Identity", "Concat", "Unsqueeze", "Squeeze", "Transpose", "Reshape", "Slice", "ConstantOfShape",
+FOLDABLE = ("Identity", "Concat", "Unsqueeze", "Squeeze", "Transpose", "Reshape", "Slice", "ConstantOfShape",
              "Cast", *_ARITHMETIC)
 
 

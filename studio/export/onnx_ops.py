@@ -618,26 +618,81 @@ def reshape_to_output(ctx, node, a):
     return ctx.layer(node, "Reshape", {"shape": list(out[1:])}, [x])
 
 
-HANDLERS = {
-    "Conv": conv, "ConvTranspose": conv_transpose, "Gemm": gemm, "MatMul": matmul, "Concat": concat,
-    **{op: arithmetic for op in _ARITH},
-    "Relu": activation("ReLU"), "Sigmoid": activation("Sigmoid"), "Tanh": activation("Tanh"),
-    "LeakyRelu": activation("LeakyReLU", negative_slope=("alpha", 0.01)),
-    "Elu": activation("ELU", alpha=("alpha", 1.0)), "Selu": selu, "Softplus": activation("Softplus"),
-    "PRelu": prelu, "Clip": clip,
-    "Abs": function("abs"), "Exp": function("exp"), "Log": function("log"), "Neg": function("neg"),
-    "Sqrt": function("sqrt"), "Reciprocal": function("reciprocal"), "Floor": function("floor"),
-    "Ceil": function("ceil"),
-    "Softmax": softmax("Softmax"), "LogSoftmax": softmax("LogSoftmax"), "Gelu": gelu,
-    "MaxPool": pool("Max"), "AveragePool": pool("Avg"), "GlobalAveragePool": global_avg,
-    "LRN": lrn, "InstanceNormalization": instance_norm,
-    "ReduceMean": reduce("mean", 18), "ReduceSum": reduce("sum", 13), "ReduceMax": reduce("max", 18),
-    "ReduceMin": reduce("min", 18),
-    "Flatten": flatten, "Reshape": reshape, "Transpose": transpose, "BatchNormalization": batchnorm,
-    "Dropout": passthrough, "Identity": passthrough, "LSTM": recurrent, "GRU": recurrent,
-    "Squeeze": reshape_to_output, "Unsqueeze": reshape_to_output, "Gather": gather,
-    "Split": split, "Slice": slice_, "Tile": tile, "Pad": pad,
+@dataclass(frozen=True)
+class Mapping:
+    """How one ONNX operator is imported: the function, the layers it becomes, and what
+    it refuses (the README's coverage table is made from these)."""
+
+    handler: object
+    layers: tuple[str, ...]
+    refuses: str = ""
+
+
+_ELEMENTWISE = "a constant operand that varies across the batch"
+MAPPINGS = {
+    "Abs": Mapping(function("abs"), ("Function",)),
+    "Add": Mapping(arithmetic, ("Add", "Binary", "ConstantOp"), _ELEMENTWISE),
+    "AveragePool": Mapping(pool("Avg"), ("AvgPool1d", "AvgPool2d", "Pad", "PaddedAvgPool", "AdaptiveAvgPool2d"),
+                           "ceil_mode, dilations, 3-d, non-square windows"),
+    "BatchNormalization": Mapping(batchnorm, ("BatchNorm1d", "BatchNorm2d"), "training mode, spatial=0"),
+    "Ceil": Mapping(function("ceil"), ("Function",)),
+    "Clip": Mapping(clip, ("Clip",), "bounds computed at run time"),
+    "Concat": Mapping(concat, ("Concat",), "the batch axis"),
+    "Conv": Mapping(conv, ("Conv1d", "Conv2d", "Pad"), "3-d, non-square kernels, strides or dilations"),
+    "ConvTranspose": Mapping(conv_transpose, ("ConvTranspose2d",),
+                             "1-d and 3-d, groups, dilations, output_shape, uneven or auto padding"),
+    "Div": Mapping(arithmetic, ("Binary", "ConstantOp"), _ELEMENTWISE),
+    "Dropout": Mapping(passthrough, (), "training mode"),
+    "Elu": Mapping(activation("ELU", alpha=("alpha", 1.0)), ("ELU",)),
+    "Exp": Mapping(function("exp"), ("Function",)),
+    "Flatten": Mapping(flatten, ("Flatten",), "an axis other than 1"),
+    "Floor": Mapping(function("floor"), ("Function",)),
+    "Gather": Mapping(gather, ("Embedding", "LSTM", "GRU"),
+                      "indices computed at run time, except token ids into a weight table"),
+    "Gelu": Mapping(gelu, ("GELU",), "the tanh approximation"),
+    "Gemm": Mapping(gemm, ("Linear",), "transA"),
+    "GlobalAveragePool": Mapping(global_avg, ("AdaptiveAvgPool1d", "AdaptiveAvgPool2d"), "3-d"),
+    "GRU": Mapping(recurrent, ("GRU",), "linear_before_reset=0, reverse, sequence lengths, initial states"),
+    "Identity": Mapping(passthrough, ()),
+    "InstanceNormalization": Mapping(instance_norm, ("InstanceNorm",)),
+    "LeakyRelu": Mapping(activation("LeakyReLU", negative_slope=("alpha", 0.01)), ("LeakyReLU",)),
+    "Log": Mapping(function("log"), ("Function",)),
+    "LogSoftmax": Mapping(softmax("LogSoftmax"), ("LogSoftmax", "Reshape"), "the batch axis"),
+    "LRN": Mapping(lrn, ("LocalResponseNorm",), "even sizes"),
+    "LSTM": Mapping(recurrent, ("LSTM",), "peepholes, reverse, sequence lengths, initial states"),
+    "MatMul": Mapping(matmul, ("Linear",), "a product of two computed tensors"),
+    "Max": Mapping(arithmetic, ("Binary", "ConstantOp"), _ELEMENTWISE),
+    "MaxPool": Mapping(pool("Max"), ("MaxPool1d", "MaxPool2d", "Pad"),
+                       "ceil_mode, dilations, the indices output, 3-d, non-square windows"),
+    "Min": Mapping(arithmetic, ("Binary", "ConstantOp"), _ELEMENTWISE),
+    "Mul": Mapping(arithmetic, ("Multiply", "Binary", "ConstantOp"), _ELEMENTWISE),
+    "Neg": Mapping(function("neg"), ("Function",)),
+    "Pad": Mapping(pad, ("Pad",), "wrap mode, padding of the batch axis"),
+    "Pow": Mapping(arithmetic, ("Binary", "ConstantOp"), _ELEMENTWISE),
+    "PRelu": Mapping(prelu, ("PReLU",), "slopes other than one, or one per channel"),
+    "Reciprocal": Mapping(function("reciprocal"), ("Function",)),
+    "ReduceMax": Mapping(reduce("max", 18), ("Reduce",), "the batch axis"),
+    "ReduceMean": Mapping(reduce("mean", 18), ("Reduce",), "the batch axis"),
+    "ReduceMin": Mapping(reduce("min", 18), ("Reduce",), "the batch axis"),
+    "ReduceSum": Mapping(reduce("sum", 13), ("Reduce",), "the batch axis"),
+    "Relu": Mapping(activation("ReLU"), ("ReLU",)),
+    "Reshape": Mapping(reshape, ("Reshape", "Flatten"), "a target size not known before run time"),
+    "Selu": Mapping(selu, ("SELU",), "constants other than the standard ones"),
+    "Sigmoid": Mapping(activation("Sigmoid"), ("Sigmoid",)),
+    "Slice": Mapping(slice_, ("Slice",), "reversed steps, the batch axis"),
+    "Softmax": Mapping(softmax("Softmax"), ("Softmax", "Reshape"), "the batch axis"),
+    "Softplus": Mapping(activation("Softplus"), ("Softplus",)),
+    "Split": Mapping(split, ("Split",), "the batch axis"),
+    "Sqrt": Mapping(function("sqrt"), ("Function",)),
+    "Squeeze": Mapping(reshape_to_output, ("Reshape", "LSTM", "GRU"), "an output size not known before run time"),
+    "Sub": Mapping(arithmetic, ("Binary", "ConstantOp"), _ELEMENTWISE),
+    "Sum": Mapping(arithmetic, ("Add", "Binary"), _ELEMENTWISE),
+    "Tanh": Mapping(activation("Tanh"), ("Tanh",)),
+    "Tile": Mapping(tile, ("Tile",), "repeating the batch"),
+    "Transpose": Mapping(transpose, ("Permute", "LSTM", "GRU"), "moving the batch axis"),
+    "Unsqueeze": Mapping(reshape_to_output, ("Reshape",), "an output size not known before run time"),
 }
+HANDLERS = {op: m.handler for op, m in MAPPINGS.items()}
 
 # Inputs that carry data; the others (shapes, axes, indices) are folded into parameters.
 DATA_INPUTS = {"Reshape": (0,), "Squeeze": (0,), "Unsqueeze": (0,), "LSTM": (0,), "GRU": (0,),
