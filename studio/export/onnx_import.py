@@ -461,10 +461,12 @@ class _Context:
 
     def new_id(self, onnx_name: str, op_type: str) -> str:
         parts = [p for p in onnx_name.strip("/").split("/") if p]
-        if len(parts) > 2 and parts[0] == "layers":  # a Layer Studio export: /layers/<node>/<op>
+        if len(parts) > 2 and parts[0] == "layers":  # /layers/<node>/<op>
             parts = parts[1:]
         if parts and parts[-1].split("_")[0] == op_type:
             parts = parts[:-1] if len(parts) > 1 else [parts[-1].lower()]
+        if len(parts) > 1 and parts[-1] == "rnn" and op_type in ("LSTM", "GRU"):
+            parts = parts[:-1]  # a Layer Studio export: the recurrent layer's inner torch module
         base = re.sub(r"[^A-Za-z0-9_]", "_", "_".join(parts)).strip("_")[:56] or op_type.lower()
         if not re.match(r"[A-Za-z_]", base):
             base = "n_" + base
