@@ -233,6 +233,7 @@ def import_onnx(path: str | Path | OnnxFile, registry=None) -> ImportResult:
             ctx.producers[out] = node
         for i in node.input:
             ctx.consumers[i] += 1
+            ctx.readers.setdefault(i, []).append(node)
         if node.op_type == "Constant":
             ctx.consts[node.output[0]] = constant_value(node)
         else:
@@ -391,6 +392,10 @@ def _needed(g, ctx) -> set[int]:
     return needed
 
 
+_CHANNELS_FIRST = ("Conv", "MaxPool", "AveragePool", "BatchNormalization", "InstanceNormalization", "LRN",
+                   "GlobalAveragePool", "GlobalMaxPool")
+
+
 class _Context:
     """What the operator functions see: values, constants, shapes, and the graph being built."""
 
@@ -402,6 +407,7 @@ class _Context:
         self.shapes: dict[str, list | None] = {}
         self.producers: dict = {}
         self.consumers: Counter = Counter()
+        self.readers: dict[str, list] = {}  # value name -> the nodes that take it
         self.state: dict[str, torch.Tensor] = {}
         self.broken: set[str] = set()
         self.biasless: dict[str, str] = {}  # Linear node from a MatMul -> its ONNX output
@@ -515,6 +521,8 @@ class _Context:
         length = lambda d: d if isinstance(d, int) and d > 0 else 0  # noqa: E731
         if len(dims) == 4 and not integer:
             params = {"kind": "image", "channels": dims[1], "height": dims[2], "width": dims[3]}
+        elif len(dims) == 3 and not integer and self.channels_first(name):
+            params = {"kind": "signal", "channels": dims[1], "length": length(dims[2])}
         elif len(dims) == 3 and not integer:
             params = {"kind": "sequence", "length": length(dims[1]), "features": dims[2]}
         elif len(dims) == 2 and integer:
@@ -531,6 +539,11 @@ class _Context:
         self.graph.add_node("Input", params, node_id=node_id)
         self.values[name] = Val(node_id, "out", "plain", len(dims))
         self.input_ids[name] = node_id
+
+    def channels_first(self, name: str) -> bool:
+        """A [B, C, L] input read by a 1-d convolution, pooling or normalisation is a signal."""
+        readers = [n.op_type for n in self.readers.get(name, [])]
+        return bool(readers) and all(op in _CHANNELS_FIRST for op in readers)
 
     def input_order(self, node_ids: list[str]) -> list[str]:
         """The ONNX input names of the Input nodes ``node_ids``, in that order."""

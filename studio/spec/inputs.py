@@ -108,5 +108,7 @@ for _kind in (
     InputKind("waveform", "Raw audio samples [S]", ("length",),
               lambda p: TensorShape.of(BATCH, p["length"] if p["length"] > 0 else "S", axes=("B", "S")),
               length_axis=1, preview="waveform"),
+    InputKind("signal", "A signal of channels over time [C, L], for 1-d convolutions", ("channels", "length"),
+              lambda p: TensorShape.of(BATCH, p["channels"], _length(p), axes="BCT"), length_axis=2),
 ):
     register_input_kind(_kind, __name__)

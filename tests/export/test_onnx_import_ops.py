@@ -97,3 +97,17 @@ def test_a_gather_from_a_weight_is_an_embedding(registry, tmp_path):
     m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     result = assert_imports_exactly(m, tmp_path, {"ids": R.integers(0, 20, (3, 7))}, registry)
     assert "Embedding" in {n.type for n in result.project.graph.nodes}
+
+
+def test_a_channels_first_input_read_by_a_1d_convolution_is_a_signal(registry, tmp_path):
+    nodes = [N("Conv", ["x", "k", "b"], ["c"], pads=[1, 1]), N("BatchNormalization", ["c", "s", "sh", "mu", "var"],
+                                                               ["n"]),
+             N("Relu", ["n"], ["r"]), N("MaxPool", ["r"], ["p"], kernel_shape=[2], strides=[2]),
+             N("GlobalAveragePool", ["p"], ["g"]), N("Flatten", ["g"], ["f"]), N("Gemm", ["f", "fc"], ["y"], transB=1)]
+    inits = {"k": w(6, 3, 3), "b": w(6), "s": w(6), "sh": w(6), "mu": w(6), "var": w(6, positive=True),
+             "fc": w(2, 6)}
+    m = model(nodes, {"x": ["batch", 3, "length"]}, {"y": ["batch", 2]}, initializers=inits)
+    result = assert_imports_exactly(m, tmp_path, {"x": R.normal(size=(4, 3, 20)).astype(np.float32)}, registry)
+    x = result.project.graph.node("x")
+    assert (x.params["kind"], x.params["channels"], x.params["length"]) == ("signal", 3, 0)
+    assert {"Conv1d", "BatchNorm1d", "MaxPool1d", "AdaptiveAvgPool1d"} <= {n.type for n in result.project.graph.nodes}

@@ -100,9 +100,10 @@ def test_each_input_kind_is_declared_once_and_the_input_offers_them_all():
     from studio.spec.inputs import KIND_NAMES, input_kind
 
     kind = builtin_registry().get("Input").param("kind")
-    assert tuple(kind.choices) == ("image", "sequence", "vector", "tokens", "waveform") == tuple(KIND_NAMES)
+    assert tuple(kind.choices) == ("image", "sequence", "vector", "tokens", "waveform", "signal") == tuple(KIND_NAMES)
     assert input_kind("tokens").shape({"length": 0}).dtype == "long"
-    assert [k for k in KIND_NAMES if input_kind(k).length_axis is not None] == ["sequence", "tokens", "waveform"]
+    assert [k for k in KIND_NAMES if input_kind(k).length_axis is not None] == ["sequence", "tokens", "waveform",
+                                                                                "signal"]
 
 
 def test_param_kinds():
