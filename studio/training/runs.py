@@ -72,6 +72,16 @@ def new_run_dir(root: Path, stem: str = "") -> Path:
     return path
 
 
+def short_run_name(run_name: str) -> str:
+    """``20261122-063032-cnn-digits`` (as :func:`new_run_dir` names a run) -> ``06:30:32``,
+    for the runs list and the curves' legend, which have little room."""
+    parts = run_name.split("-")
+    if len(parts) > 1 and len(parts[1]) == 6 and parts[1].isdigit():
+        t = parts[1]
+        return f"{t[:2]}:{t[2:4]}:{t[4:]}"
+    return run_name[:16]
+
+
 def _slug(text: str) -> str:
     keep = "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
     return "-".join(p for p in keep.split("-") if p)[:40]

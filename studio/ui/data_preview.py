@@ -119,8 +119,6 @@ class WaveView(QWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        import pyqtgraph as pg
-
         self.waves: list = []  # tensors once a preview arrives
         self.reference: torch.Tensor | None = None
         self.captions: list[str] = []
@@ -132,6 +130,14 @@ class WaveView(QWidget):
         top.addWidget(QLabel("Sample"))
         top.addWidget(self.picker)
         top.addWidget(self.caption, 1)
+        self.wave_plot = None  # pyqtgraph takes 0.7 s to import: the plots come with the first audio
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(top)
+
+    def _make_plots(self) -> None:
+        import pyqtgraph as pg
+
         self.wave_plot = pg.PlotWidget()
         self.wave_plot.setMenuEnabled(False)
         self.wave_plot.setLabel("bottom", "time", "s")
@@ -144,11 +150,8 @@ class WaveView(QWidget):
         self.spec_image = pg.ImageItem(axisOrder="row-major")
         self.spec_image.setColorMap(pg.colormap.get("viridis"))
         self.spec_plot.addItem(self.spec_image)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addLayout(top)
-        lay.addWidget(self.wave_plot, 1)
-        lay.addWidget(self.spec_plot, 1)
+        self.layout().addWidget(self.wave_plot, 1)
+        self.layout().addWidget(self.spec_plot, 1)
 
     def set_waves(self, waves: torch.Tensor, captions: list[str], sample_rate: int,
                   reference: torch.Tensor | None = None) -> None:
@@ -161,6 +164,8 @@ class WaveView(QWidget):
     def show_sample(self, i: int) -> None:
         if not len(self.waves):
             return
+        if self.wave_plot is None:
+            self._make_plots()
         i = min(i, len(self.waves) - 1)
         wave = self.waves[i].flatten()
         rate = self.sample_rate or 1

@@ -24,11 +24,10 @@ from studio.core.errors import StudioError
 from studio.core.project import from_dict
 from studio.core.settings import TRAINING_PARAMS
 from studio.training.devices import list_devices
-from studio.training.runs import RunFolder, list_runs, runs_dir_for
+from studio.training.runs import RunFolder, list_runs, runs_dir_for, short_run_name
 from studio.training.status import RunStatus
 from studio.ui.commands import SetSetting
 from studio.ui.param_editors import build_form
-from studio.ui.training_plots import TrainingPlots, short_run_name
 
 LIVE_TEXT_SECONDS = 0.25
 RUN_STATUS_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -147,11 +146,14 @@ class TrainingPanel(QWidget):
         side.setLayout(left)
         side.setMinimumWidth(260)
 
-        self.plots = TrainingPlots()
-        self.series = self.plots.series
+        # The curves (pyqtgraph, 0.7 s to import) are made when first needed: the panel is
+        # shown or a run starts, not while the window opens.
+        self._plots = None
+        self.plots_holder = QWidget()
+        QVBoxLayout(self.plots_holder).setContentsMargins(0, 0, 0, 0)
         splitter = QSplitter()
         splitter.addWidget(side)
-        splitter.addWidget(self.plots)
+        splitter.addWidget(self.plots_holder)
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([300, 900])
         self.dock = None  # set by install(): shown and raised when a run starts
@@ -169,8 +171,26 @@ class TrainingPanel(QWidget):
         self._probe = _DeviceProbe(self)
         self._probe.found.connect(self._show_devices)
 
+    @property
+    def plots(self):
+        if self._plots is None:
+            from studio.ui.training_plots import TrainingPlots
+
+            self._plots = TrainingPlots()
+            self.plots_holder.layout().addWidget(self._plots)
+            self._plots.set_log(self.log_scale.isChecked())
+            self._overlay_runs()
+        return self._plots
+
+    @property
+    def series(self):
+        return self.plots.series
+
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        # Made once the panel is really on screen (a tabbed-away dock is shown, then hidden,
+        # while the window opens), so opening the window does not wait for pyqtgraph.
+        QTimer.singleShot(0, lambda: self.isVisible() and self.plots)
         if not self._probe.started:
             # Let the window finish opening before torch is imported in the background.
             QTimer.singleShot(PROBE_DELAY_MS, self._probe.start)
@@ -379,6 +399,8 @@ class TrainingPanel(QWidget):
     def _overlay_runs(self) -> None:
         ticked = [self.runs.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.runs.count())
                   if self.runs.item(i).checkState() == Qt.CheckState.Checked]
+        if self._plots is None:
+            return  # drawn when the curves are made
         runs = {str(r.path): r for r in list_runs(runs_dir_for(self.document.project))}
         self.plots.set_past([(runs[p].name, runs[p].history) for p in ticked if p in runs])
 

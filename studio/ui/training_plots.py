@@ -15,6 +15,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 
+from studio.training.runs import short_run_name
+
 REDRAW_MS = 34  # at most 30 redraws a second
 SMOOTH = 0.9  # weight of the past in the smoothed batch loss
 PAST_COLOURS = ("#8a8a8a", "#a0785a", "#6a8fa0", "#8f6aa0", "#6aa07a")
@@ -62,15 +64,6 @@ class Series:
 
 def _pen(colour, style=Qt.PenStyle.SolidLine):
     return pg.mkPen(colour, width=1, style=style)
-
-
-def short_run_name(run_name: str) -> str:
-    """``20261122-063032-cnn-digits`` -> ``06:30:32``: the legend has little room."""
-    parts = run_name.split("-")
-    if len(parts) > 1 and len(parts[1]) == 6 and parts[1].isdigit():
-        t = parts[1]
-        return f"{t[:2]}:{t[2:4]}:{t[4:]}"
-    return run_name[:16]
 
 
 class TrainingPlots(pg.GraphicsLayoutWidget):

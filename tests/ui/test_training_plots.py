@@ -9,7 +9,8 @@ import math
 import numpy as np
 import pytest
 
-from studio.ui.training_plots import Series, TrainingPlots, short_run_name
+from studio.training.runs import short_run_name
+from studio.ui.training_plots import Series, TrainingPlots
 
 
 @pytest.fixture
