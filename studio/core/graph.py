@@ -8,6 +8,7 @@ here and raises a typed error from :mod:`studio.core.errors`.
 from __future__ import annotations
 
 import heapq
+import itertools
 import keyword
 import re
 from dataclasses import dataclass, field
@@ -113,8 +114,15 @@ class Graph:
             registry = default_registry()
         self.registry = registry
         self._nodes: dict[str, Node] = {}
-        self._edges: list[Edge] = []
+        # Wires in the order they were made (a dict as an ordered set: removal is O(1)),
+        # and each node's wires out and in, kept up to date by every edit, so that a
+        # query or a cycle check never rebuilds the adjacency of the whole graph.
+        self._edges: dict[Edge, int] = {}  # edge -> its sequence number
+        self._out: dict[str, dict[Edge, None]] = {}
+        self._in: dict[str, dict[Edge, None]] = {}
         self._into: dict[tuple[str, str], Edge] = {}  # (dst, dst_port) -> edge
+        self._edge_seq = itertools.count()
+        self._next_suffix: dict[str, int] = {}  # base -> a suffix below which all are taken
         self.signals = GraphSignals()
 
     # ---- queries -------------------------------------------------------------------
@@ -157,18 +165,30 @@ class Graph:
         return self._into.get((node_id, port))
 
     def edges_of(self, node_id: str) -> list[Edge]:
-        return [e for e in self._edges if e.src == node_id or e.dst == node_id]
+        """The node's wires, in the order they were made."""
+        mine = {**self._in.get(node_id, {}), **self._out.get(node_id, {})}
+        return sorted(mine, key=self._edges.__getitem__)
+
+    def edges_out(self, node_id: str) -> list[Edge]:
+        return list(self._out.get(node_id, ()))
+
+    def edges_in(self, node_id: str) -> list[Edge]:
+        return list(self._in.get(node_id, ()))
 
     def successors(self, node_id: str) -> set[str]:
-        return {e.dst for e in self._edges if e.src == node_id}
+        return {e.dst for e in self._out.get(node_id, ())}
 
     def new_id(self, type_id: str) -> str:
         base = re.sub(r"[^a-z0-9_]", "_", type_id.lower()) or "node"
         if not base[0].isalpha():
             base = "n_" + base
-        i = 1
+        # The smallest free suffix, found from where the last search stopped (every
+        # suffix below it is taken; removing a node lowers it), so naming n nodes of one
+        # type is linear, not quadratic.
+        i = self._next_suffix.get(base, 1)
         while f"{base}_{i}" in self._nodes:
             i += 1
+        self._next_suffix[base] = i
         return f"{base}_{i}"
 
     # ---- node edits ---------------------------------------------------------------
@@ -183,18 +203,26 @@ class Graph:
         if node_id in self._nodes:
             raise DuplicateNode(node_id)
         node = Node(node_id, type_id, clean, (float(position[0]), float(position[1])), bool(frozen), lr_scale)
-        self._nodes[node_id] = node
+        self._insert_node(node)
         self.signals.node_added.emit(node)
         self.signals.changed.emit()
         return node
 
+    def _insert_node(self, node: Node) -> None:
+        self._nodes[node.id] = node
+        self._out[node.id] = {}
+        self._in[node.id] = {}
+
     def remove_node(self, node_id: str) -> tuple[Node, list[Edge]]:
         """Remove a node and its wires; returns both so an undo can put them back."""
         node = self.node(node_id)
-        removed = [e for e in self._edges if e.src == node_id or e.dst == node_id]
+        removed = self.edges_of(node_id)
         for e in removed:
             self._remove_edge(e)
-        del self._nodes[node_id]
+        del self._nodes[node_id], self._out[node_id], self._in[node_id]
+        base, _, suffix = node_id.rpartition("_")
+        if suffix.isdigit() and int(suffix) < self._next_suffix.get(base, 1):
+            self._next_suffix[base] = int(suffix)  # free again: new_id may hand it out
         self.signals.node_removed.emit(node)
         self.signals.changed.emit()
         return node, removed
@@ -208,7 +236,7 @@ class Graph:
         old = {k: node.params[k] for k in changes if k in node.params}
         new_inputs = {p.name for p in spec.input_ports(clean)}
         new_outputs = {p.name for p in spec.output_ports(clean)}
-        for e in list(self._edges):
+        for e in self.edges_of(node_id):
             if (e.dst == node_id and e.dst_port not in new_inputs) or (e.src == node_id and e.src_port not in new_outputs):
                 self._remove_edge(e)
         node.params = clean
@@ -290,7 +318,9 @@ class Graph:
             order_e = [e for e in self._edges if e not in back_edges]
             for index, e in edges:
                 order_e.insert(index, e)
-            self._edges[:] = order_e
+            # Fresh sequence numbers in the restored order (edges_of sorts by them).
+            self._edges.clear()
+            self._edges.update((e, next(self._edge_seq)) for e in order_e)
         if nodes or edges:
             self.signals.changed.emit()
 
@@ -298,20 +328,20 @@ class Graph:
     def check_connect(self, src: str, src_port: str, dst: str, dst_port: str, allow_cycle: bool = False) -> None:
         """Raise the typed error that :meth:`connect` would raise, without changing anything."""
         s, d = self.node(src), self.node(dst)
-        out_ports = {p.name: p for p in self.output_ports(s)}
-        in_ports = {p.name: p for p in self.input_ports(d)}
-        if src_port not in out_ports:
+        out_port = next((p for p in self.output_ports(s) if p.name == src_port), None)
+        in_port = next((p for p in self.input_ports(d) if p.name == dst_port), None)
+        if out_port is None:
             if src_port in {p.name for p in self.input_ports(s)}:
                 raise PortError(f"{src}.{src_port} is an input; wires go from an output to an input")
             raise PortError(f"{src} ({s.type}) has no output {src_port!r}; it has "
-                            + (", ".join(out_ports) or "none"))
-        if dst_port not in in_ports:
+                            + (", ".join(p.name for p in self.output_ports(s)) or "none"))
+        if in_port is None:
             if dst_port in {p.name for p in self.output_ports(d)}:
                 raise PortError(f"{dst}.{dst_port} is an output; wires go from an output to an input")
             raise PortError(f"{dst} ({d.type}) has no input {dst_port!r}; it has "
-                            + (", ".join(in_ports) or "none"))
-        if out_ports[src_port].kind != in_ports[dst_port].kind:
-            a, b = out_ports[src_port].kind, in_ports[dst_port].kind
+                            + (", ".join(p.name for p in self.input_ports(d)) or "none"))
+        if out_port.kind != in_port.kind:
+            a, b = out_port.kind, in_port.kind
             raise IncompatiblePorts(f"{src}.{src_port} carries a {a}, but {dst}.{dst_port} takes a {b}")
         if (dst, dst_port) in self._into:
             raise InputAlreadyConnected(dst, dst_port)
@@ -334,8 +364,7 @@ class Graph:
         cycles analysis then reports; the editor never sets it."""
         self.check_connect(src, src_port, dst, dst_port, allow_cycle)
         edge = Edge(src, src_port, dst, dst_port)
-        self._edges.append(edge)
-        self._into[(dst, dst_port)] = edge
+        self._add_edge(edge)
         self.signals.edge_added.emit(edge)
         self.signals.changed.emit()
         return edge
@@ -346,23 +375,29 @@ class Graph:
         self._remove_edge(edge)
         self.signals.changed.emit()
 
+    def _add_edge(self, edge: Edge) -> None:
+        self._edges[edge] = next(self._edge_seq)
+        self._out[edge.src][edge] = None
+        self._in[edge.dst][edge] = None
+        self._into[(edge.dst, edge.dst_port)] = edge
+
     def _remove_edge(self, edge: Edge) -> None:
-        self._edges.remove(edge)
+        del self._edges[edge], self._out[edge.src][edge], self._in[edge.dst][edge]
         del self._into[(edge.dst, edge.dst_port)]
         self.signals.edge_removed.emit(edge)
 
     def _path(self, start: str, goal: str) -> list[str] | None:
-        """A path of node ids from start to goal following wires, or None."""
+        """A path of node ids from start to goal following wires, or None. Visits only
+        what start reaches, over the kept adjacency: wiring a new node onto a graph (an
+        import, a paste) costs the same whatever the size of the graph."""
         if start == goal:
             return [start]
-        out: dict[str, list[str]] = {}
-        for e in self._edges:
-            out.setdefault(e.src, []).append(e.dst)
         prev: dict[str, str] = {start: ""}
         stack = [start]
         while stack:
             n = stack.pop()
-            for m in out.get(n, ()):
+            for e in self._out[n]:
+                m = e.dst
                 if m not in prev:
                     prev[m] = n
                     if m == goal:
@@ -378,19 +413,19 @@ class Graph:
         """Node ids in an order where every wire goes forward, ties broken by the order
         nodes were added (so it is stable), and the ids left over because they sit on
         or behind a cycle."""
+        # Kahn's algorithm with a heap over the kept adjacency: O((V + E) log V). It is
+        # hand-written rather than networkx's lexicographical_topological_sort, which
+        # needs a copy of the graph first and took 4x as long on 100,000 nodes.
         rank = {n: i for i, n in enumerate(self._nodes)}
-        indeg = dict.fromkeys(self._nodes, 0)
-        out: dict[str, list[str]] = {n: [] for n in self._nodes}
-        for e in self._edges:
-            indeg[e.dst] += 1
-            out[e.src].append(e.dst)
+        indeg = {n: len(ins) for n, ins in self._in.items()}
         ready = [(rank[n], n) for n in self._nodes if indeg[n] == 0]
         heapq.heapify(ready)
         order = []
         while ready:
             _, n = heapq.heappop(ready)
             order.append(n)
-            for m in out[n]:
+            for e in self._out[n]:
+                m = e.dst
                 indeg[m] -= 1
                 if indeg[m] == 0:
                     heapq.heappush(ready, (rank[m], m))
@@ -405,11 +440,10 @@ class Graph:
     def copy(self) -> "Graph":
         g = Graph(self.registry)
         for n in self._nodes.values():
-            c = n.copy()
-            g._nodes[c.id] = c
+            g._insert_node(n.copy())
         for e in self._edges:
-            g._edges.append(e)
-            g._into[(e.dst, e.dst_port)] = e
+            g._add_edge(e)
+        g._next_suffix = dict(self._next_suffix)
         return g
 
     def subgraph(self, node_ids: Iterable[str]) -> tuple[list[Node], list[Edge]]:

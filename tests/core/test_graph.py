@@ -193,3 +193,93 @@ def test_reserved_names_cover_torch_module_attributes(graph):
     for name in ("forward", "training", "class", "_private"):
         with pytest.raises(GraphError):
             graph.add_node("ReLU", node_id=name)
+
+
+class _CountedEnd:
+    """Stands for ``Edge.src`` / ``Edge.dst`` and counts every read: any walk over wires,
+    however the graph stores them, reads their ends."""
+
+    reads = 0
+
+    def __init__(self, name):
+        self.name = name
+
+    def __get__(self, edge, owner=None):
+        if edge is None:
+            return self
+        _CountedEnd.reads += 1
+        return edge.__dict__[self.name]
+
+    def __set__(self, edge, value):
+        edge.__dict__[self.name] = value
+
+
+def test_wiring_loading_and_analysing_a_long_chain_is_linear_work(graph, monkeypatch, tmp_path):
+    from studio.core.analysis import analyze
+    from studio.core.graph import Edge
+    from studio.core.project import Project, load
+
+    monkeypatch.setattr(Edge, "src", _CountedEnd("src"), raising=False)
+    monkeypatch.setattr(Edge, "dst", _CountedEnd("dst"), raising=False)
+    n = 20_000
+    graph.add_node("Input", {"kind": "vector", "features": 4}, node_id="x")
+    prev = "x"
+    _CountedEnd.reads = 0
+    for i in range(n):
+        graph.add_node("ReLU", node_id=f"r{i}")
+        graph.connect(prev, "out", f"r{i}", "in")  # each wire is checked for a cycle
+        prev = f"r{i}"
+    graph.add_node("Output", node_id="y")
+    graph.connect(prev, "out", "y", "in")
+    # Rebuilding the adjacency of every wire for each new one reads n * n ends (4e8).
+    assert _CountedEnd.reads <= 10 * n
+    _CountedEnd.reads = 0
+    a = analyze(graph)
+    assert len(a.order) == n + 2 and a.nodes["y"].inputs["in"].dims == ("B", 4)
+    assert _CountedEnd.reads <= 20 * n
+    path = Project(graph).save(tmp_path / "chain.json")
+    _CountedEnd.reads = 0
+    loaded = load(path).graph  # what `studio check` does before analysing
+    assert len(loaded.edges) == n + 1
+    assert _CountedEnd.reads <= 10 * n
+
+
+def test_closing_a_long_loop_names_the_cycle_in_order(graph):
+    for i in range(500):
+        graph.add_node("ReLU", node_id=f"r{i}")
+        if i:
+            graph.connect(f"r{i - 1}", "out", f"r{i}", "in")
+    with pytest.raises(CycleError) as err:
+        graph.connect("r499", "out", "r0", "in")
+    assert err.value.path == [f"r{i}" for i in range(500)] + ["r0"]
+    assert "this wire would make a cycle: r0 -> r1 -> " in str(err.value)
+    assert len(graph.edges) == 499
+
+
+def test_wires_stay_in_the_order_they_were_made_through_edits(graph):
+    for n in "abcd":
+        graph.add_node("ReLU", node_id=n)
+    graph.add_node("Add", node_id="s")
+    e1 = graph.connect("a", "out", "b", "in")
+    e2 = graph.connect("b", "out", "s", "in1")
+    e3 = graph.connect("c", "out", "s", "in2")
+    e4 = graph.connect("s", "out", "d", "in")
+    graph.disconnect(e2)
+    e5 = graph.connect("b", "out", "s", "in1")
+    assert graph.edges == [e1, e3, e4, e5]
+    assert graph.edges_of("s") == [e3, e4, e5]
+    assert graph.successors("b") == {"s"}
+    node, removed = graph.remove_node("s")
+    assert removed == [e3, e4, e5] and graph.edges == [e1]
+    assert graph.edges_of("d") == [] and graph.edges_in("b") == [e1]
+
+
+def test_new_names_take_the_smallest_free_number(graph):
+    ids = [graph.add_node("ReLU").id for _ in range(3)]
+    assert ids == ["relu_1", "relu_2", "relu_3"]
+    graph.remove_node("relu_2")
+    assert graph.add_node("ReLU").id == "relu_2"
+    assert graph.add_node("ReLU").id == "relu_4"
+    graph.rename_node("relu_1", "first")
+    assert graph.add_node("ReLU").id == "relu_1"
+    assert graph.copy().new_id("ReLU") == "relu_5"
