@@ -30,15 +30,8 @@ def run(args: argparse.Namespace) -> int:
     a = analyze(project.graph)
     batch = args.batch_size or project.training.get("batch_size", 64)
     g = project.graph
-    rows = []
-    for node_id in a.order + [n.id for n in g.nodes if n.id not in a.order]:
-        info = a.nodes[node_id]
-        rows.append({
-            "type": "node", "id": node_id, "layer": g.node(node_id).type,
-            "inputs": {k: v.to_json() for k, v in info.inputs.items()},
-            "outputs": {k: v.to_json() for k, v in info.outputs.items()},
-            "params": info.params, "flops": info.flops, "error": info.error,
-        })
+    in_order = set(a.order)
+    order = a.order + [n.id for n in g.nodes if n.id not in in_order]
     failing = [p for p in a.problems if p.severity == ERROR or args.strict]
     summary = {
         "type": "summary", "file": str(args.project), "name": project.name, "nodes": len(g), "edges": len(g.edges),
@@ -47,22 +40,30 @@ def run(args: argparse.Namespace) -> int:
         "warnings": len(a.problems) - len(a.errors), "ready": a.ready,
     }
     if args.json:
-        for row in rows:
-            emit_json(row)
+        for node_id in order:
+            info = a.nodes[node_id]
+            emit_json({
+                "type": "node", "id": node_id, "layer": g.node(node_id).type,
+                "inputs": {k: v.to_json() for k, v in info.inputs.items()},
+                "outputs": {k: v.to_json() for k, v in info.outputs.items()},
+                "params": info.params, "flops": info.flops, "error": info.error,
+            })
         for p in a.problems:
             emit_json({"type": "problem", **p.to_json()})
         emit_json(summary)
     else:
-        print(f"{project.name}  ({args.project})")
-        width = max((len(r["id"]) for r in rows), default=4)
-        for r, node_id in zip(rows, [r["id"] for r in rows]):
-            outs = ", ".join(f"{k}={a.nodes[node_id].outputs[k]}" for k in r["outputs"]) or "-"
-            status = f"  !! {r['error']}" if r["error"] else ""
-            print(f"  {node_id:<{width}}  {r['layer']:<18} {outs:<28} params {human(r['params']):>7}  "
-                  f"FLOPs {human(r['flops']):>7}{status}")
-        print(f"total: {human(a.total_params)} params, {human(a.total_flops)} FLOPs per sample, "
-              f"~{human_bytes(summary['memory_bytes'])} to train at batch {batch}")
-        for p in a.problems:
-            print(f"  {p}")
-        print("ready to train" if a.ready else f"{len(a.errors)} problem(s) stop training")
+        # One write for the whole report: a print per node costs more than the analysis.
+        lines = [f"{project.name}  ({args.project})"]
+        width = max((len(n) for n in order), default=4)
+        for node_id in order:
+            info = a.nodes[node_id]
+            outs = ", ".join(f"{k}={v}" for k, v in info.outputs.items()) or "-"
+            status = f"  !! {info.error}" if info.error else ""
+            lines.append(f"  {node_id:<{width}}  {g.node(node_id).type:<18} {outs:<28} params {human(info.params):>7}  "
+                         f"FLOPs {human(info.flops):>7}{status}")
+        lines.append(f"total: {human(a.total_params)} params, {human(a.total_flops)} FLOPs per sample, "
+                     f"~{human_bytes(summary['memory_bytes'])} to train at batch {batch}")
+        lines += [f"  {p}" for p in a.problems]
+        lines.append("ready to train" if a.ready else f"{len(a.errors)} problem(s) stop training")
+        print("\n".join(lines))
     return 1 if failing else 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from studio.core.bulk import collector_paused
 from studio.core.errors import StudioError
 from studio.core.graph import Edge, Graph
 from studio.core.shapes import TensorShape
@@ -95,14 +96,18 @@ class Analysis:
 
 
 def analyze(graph: Graph) -> Analysis:
+    """One pass over the graph in topological order: linear in nodes and wires."""
+    with collector_paused():
+        return _analyze(graph)
+
+
+def _analyze(graph: Graph) -> Analysis:
     order, cyclic = graph.topological_order()
     problems: list[Problem] = []
     infos: dict[str, NodeInfo] = {}
-    into: dict[str, list[Edge]] = {}
-    for e in graph.edges:
-        into.setdefault(e.dst, []).append(e)
+    specs = {n.id: graph.spec(n) for n in graph}
 
-    live = _live_nodes(graph)
+    live = _live_nodes(graph, specs)
 
     def severity(node_id: str) -> str:
         return ERROR if node_id in live else WARNING
@@ -115,12 +120,12 @@ def analyze(graph: Graph) -> Analysis:
 
     for node_id in order:
         node = graph.node(node_id)
-        spec = graph.spec(node)
+        spec = specs[node_id]
         info = infos[node_id] = NodeInfo()
         ins: dict[str, TensorShape] = {}
         blocked = False
         wired = set()
-        for e in into.get(node_id, ()):
+        for e in graph.edges_in(node_id):
             wired.add(e.dst_port)
             shape = infos[e.src].outputs.get(e.src_port)
             if shape is None:
@@ -150,28 +155,25 @@ def analyze(graph: Graph) -> Analysis:
         info.outputs = outs
         info.params, info.flops = cost.params, cost.flops
 
-    _structure_problems(graph, problems, live)
+    _structure_problems(graph, problems, live, specs)
     return Analysis(infos, problems, order, live)
 
 
-def _live_nodes(graph: Graph) -> set[str]:
+def _live_nodes(graph: Graph, specs: dict) -> set[str]:
     """Nodes from which an Output or loss node can be reached (those included)."""
-    reaches = {n.id for n in graph if graph.spec(n).role == ROLE_OUTPUT}
-    back: dict[str, list[str]] = {}
-    for e in graph.edges:
-        back.setdefault(e.dst, []).append(e.src)
+    reaches = {n for n, spec in specs.items() if spec.role == ROLE_OUTPUT}
     stack = list(reaches)
     while stack:
         n = stack.pop()
-        for m in back.get(n, ()):
-            if m not in reaches:
-                reaches.add(m)
-                stack.append(m)
+        for e in graph.edges_in(n):
+            if e.src not in reaches:
+                reaches.add(e.src)
+                stack.append(e.src)
     return reaches
 
 
-def _structure_problems(graph: Graph, problems: list[Problem], reaches: set[str]) -> None:
-    roles = {n.id: graph.spec(n).role for n in graph}
+def _structure_problems(graph: Graph, problems: list[Problem], reaches: set[str], specs: dict) -> None:
+    roles = {n: spec.role for n, spec in specs.items()}
     if not any(r == ROLE_INPUT for r in roles.values()):
         problems.append(Problem("no_input", "the graph has no Input node"))
     losses = [n.id for n in graph if graph.spec(n).loss is not None]
@@ -179,11 +181,10 @@ def _structure_problems(graph: Graph, problems: list[Problem], reaches: set[str]
         problems.append(Problem("no_loss", "the graph has no loss node, so it cannot be trained: "
                                 "add one (e.g. Cross-entropy loss) after the last layer"))
     # Nodes from which no output or loss can be reached compute nothing that is used.
-    connected = {e.src for e in graph.edges} | {e.dst for e in graph.edges}
     for n in graph:
         if n.id in reaches:
             continue
-        if n.id not in connected and len(graph) > 1:
+        if not graph.edges_of(n.id) and len(graph) > 1:
             problems.append(Problem("not_connected", "not connected to anything", n.id, WARNING))
         elif roles[n.id] != ROLE_OUTPUT:
             problems.append(Problem("dead_end", "its result reaches no output or loss", n.id, WARNING))

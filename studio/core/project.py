@@ -25,12 +25,14 @@ import json
 import math
 import os
 import stat
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from studio import __version__
 from studio.core.atomic import atomic_write_text, remove_stale_temporaries
+from studio.core.bulk import collector_paused
 from studio.core.errors import BadParameter, GraphError, ProjectFileError, StudioError
 from studio.core.graph import BadTrainingValue, Graph
 from studio.core.settings import default_training, validate_training
@@ -151,7 +153,8 @@ def loads(raw: bytes | str, name: str = "<project>", registry=None) -> Project:
     except UnicodeDecodeError as exc:
         raise ProjectFileError(name, "", f"is not UTF-8 text (byte {exc.start}); is this a project file?") from None
     try:
-        doc = json.loads(text, parse_constant=_reject_constant)
+        with collector_paused():
+            doc = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise ProjectFileError(name, "", f"is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
     except (ValueError, RecursionError) as exc:
@@ -166,34 +169,67 @@ MAX_WHOLE = 2**53
 MAX_COORDINATE = 1e8
 
 
-def _check_values(r: "_Reader", value: Any, where: str) -> None:
+def _check_values(r: "_Reader", value: Any, where: Any) -> None:
     """Refuse, naming the JSON path, numbers that are not finite or too large to keep and
     text that cannot be written back as UTF-8 (an unpaired surrogate such as \\ud800)."""
-    stack = [(value, where)]
+    # Containers go on a stack; leaves are checked where they are met, by exact type (what
+    # json.loads makes); a path stays (parent, key) and is spelt out only for a failure:
+    # a 50,000-node file is checked in linear time with little work per value.
+    stack: list[tuple[Any, Any]] = [(value, where)]
     while stack:
         value, where = stack.pop()
-        if isinstance(value, dict):
-            for k, v in value.items():
-                _check_text(r, k, where)
-                stack.append((v, f"{where}.{k}"))
-        elif isinstance(value, list):
-            stack.extend((v, f"{where}[{i}]") for i, v in enumerate(value))
-        elif isinstance(value, str):
-            _check_text(r, value, where)
-        elif isinstance(value, bool):
+        items = value.items() if type(value) is dict else enumerate(value) if type(value) is list else None
+        if items is None:
+            _check_leaf(r, value, where)
             continue
-        elif isinstance(value, int):
-            if abs(value) > MAX_WHOLE:
-                raise r.fail(where, f"the number {_short(value)} is too large (at most 2**53 in size)")
-        elif isinstance(value, float) and not math.isfinite(value):
-            raise r.fail(where, "a number too large to store (it reads as infinity)")
+        for k, v in items:
+            t = type(v)
+            if t is str:
+                if not v.isascii():
+                    _check_text(r, v, (where, k))
+            elif t is dict or t is list:
+                stack.append((v, (where, k)))
+            elif not (t is float and -MAX_FLOAT <= v <= MAX_FLOAT) and not (t is int and -MAX_WHOLE <= v <= MAX_WHOLE):
+                _check_leaf(r, v, (where, k))
+            if type(k) is str and not k.isascii():
+                _check_text(r, k, where)
 
 
-def _check_text(r: "_Reader", text: str, where: str) -> None:
+MAX_FLOAT = sys.float_info.max
+
+
+def _check_leaf(r: "_Reader", value: Any, where: Any) -> None:
+    if isinstance(value, dict):
+        return _check_values(r, dict(value), where)
+    if isinstance(value, list):
+        return _check_values(r, list(value), where)
+    if isinstance(value, str):
+        _check_text(r, value, where)
+    elif isinstance(value, bool):
+        return
+    elif isinstance(value, int):
+        if abs(value) > MAX_WHOLE:
+            raise r.fail(_spell(where), f"the number {_short(value)} is too large (at most 2**53 in size)")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise r.fail(_spell(where), "a number too large to store (it reads as infinity)")
+
+
+def _spell(where: Any) -> str:
+    """``(("$", "nodes"), 3)`` -> ``$.nodes[3]``."""
+    keys = []
+    while not isinstance(where, str):
+        where, key = where
+        keys.append(f"[{key}]" if isinstance(key, int) else f".{key}")
+    return where + "".join(reversed(keys))
+
+
+def _check_text(r: "_Reader", text: str, where: Any) -> None:
+    if text.isascii():
+        return
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise r.fail(where, f"text holds an unpaired surrogate ({text[exc.start]!r}) that cannot be saved") from None
+        raise r.fail(_spell(where), f"text holds an unpaired surrogate ({text[exc.start]!r}) that cannot be saved") from None
 
 
 def _short(value: int) -> str:
@@ -245,6 +281,11 @@ def migrate(doc: dict, name: str = "<project>") -> dict:
 
 
 def from_dict(doc: Any, name: str = "<project>", registry=None) -> Project:
+    with collector_paused():
+        return _from_dict(doc, name, registry)
+
+
+def _from_dict(doc: Any, name: str, registry) -> Project:
     r = _Reader(name)
     if not isinstance(doc, dict):
         raise r.fail("$", "the top level must be a JSON object")
