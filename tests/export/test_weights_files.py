@@ -89,3 +89,23 @@ def test_state_dict_and_safetensors_round_trip(cnn, tmp_path):
         load_into(other, read_state_dict(tmp_path / name))
         for k, v in module.state_dict().items():
             assert torch.equal(other.state_dict()[k], v)
+
+
+def test_loading_weights_hands_each_layer_only_its_own(cnn, monkeypatch):
+    """torch's load_state_dict filters the whole dict once per child module: quadratic
+    on a graph of 100,000 nodes. Each layer gets its share, split off in one pass."""
+    module = build_module(cnn.graph)
+    state = {k: torch.randn_like(v) if v.is_floating_point() else v for k, v in module.state_dict().items()}
+    offered = []
+    real = torch.nn.Module.load_state_dict
+
+    def counting(self, state_dict, *args, **kwargs):
+        offered.append(len(state_dict))
+        return real(self, state_dict, *args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.Module, "load_state_dict", counting)
+    load_into(module, state)
+    per_layer = max(sum(1 for k in state if k.split(".")[1] == n) for n in module.layers)
+    assert offered and max(offered) <= per_layer < len(state)
+    assert sum(offered) == len(state)
+    assert all(torch.equal(v, state[k]) for k, v in module.state_dict().items())
