@@ -1,7 +1,8 @@
 """Readable PyTorch source for a graph: one file, one ``nn.Module``, torch only.
 
-Each node becomes a submodule named after it, built from the same :class:`Ctor` the
-compiler uses; ``forward`` is written out line by line in topological order. Classes
+The code prints the compiler's :class:`~studio.compile.plan.ExecutionPlan`: each step
+becomes a submodule named after its node, built from the same :class:`Ctor` the compiler
+uses, and one line of ``forward``, in the plan's order. Classes
 that ``torch.nn`` lacks (from :mod:`studio.layers.modules` or a plugin) are copied in
 with ``inspect.getsource``, so the file runs where Layer Studio is not installed.
 """
@@ -17,13 +18,11 @@ import textwrap
 from dataclasses import dataclass
 
 from studio import __version__
-from studio.core.analysis import analyze
-from studio.core.errors import StudioError
+from studio.compile.plan import CompileError, ExecutionPlan, build_plan
 from studio.core.graph import Graph
-from studio.layers.spec import ROLE_INPUT, ROLE_OUTPUT
 
 
-class CodegenError(StudioError):
+class CodegenError(CompileError):
     pass
 
 
@@ -59,59 +58,40 @@ def _safe(name: str, taken: set[str]) -> str:
     return out
 
 
-def generate(graph: Graph, class_name: str = "Model", title: str = "", weights_file: str = "model.pt") -> GeneratedCode:
-    analysis = analyze(graph)
-    if analysis.build_errors:
-        raise CodegenError("the graph has problems: " + "; ".join(str(p) for p in analysis.build_errors))
+def generate(graph: Graph, class_name: str = "Model", title: str = "", weights_file: str = "model.pt",
+             plan: ExecutionPlan | None = None) -> GeneratedCode:
+    """Source that computes what the module compiled from ``plan`` computes: the same
+    steps in the same order, printed. Without a plan, the graph's is built."""
+    try:
+        plan = plan or build_plan(graph)
+    except CompileError as exc:
+        raise CodegenError(str(exc)) from None
     helpers: dict[str, str] = {}
     attrs: set[str] = set()
     variables: set[str] = set()
     init_lines: list[str] = []
     body: list[str] = []
     key_map: dict[str, str] = {}
-    values: dict[tuple[str, str], str] = {}
-    inputs: list[str] = []
-    outputs: list[tuple[str, str]] = []
+    names: dict[int, str] = {}  # slot -> variable
 
-    live = analysis.live
-    for node in graph.nodes:  # inputs and outputs in the order they were added, as the compiler does
-        if node.id in live and graph.spec(node).role == ROLE_INPUT:
-            var = _safe(node.id, variables)
-            inputs.append(var)
-            values[(node.id, "out")] = var
-    for node_id in analysis.order:
-        node = graph.node(node_id)
-        spec = graph.spec(node)
-        if node_id not in live or spec.role in (ROLE_INPUT, ROLE_OUTPUT):
-            continue
-        ctor = spec.build(node.params, analysis.nodes[node_id].inputs)
-        attr = _safe(node_id, attrs)
-        key_map[f"layers.{node_id}."] = f"{attr}."
-        init_lines.append(f"self.{attr} = {_ctor_source(ctor, helpers, node_id)}")
-        args = []
-        for port in spec.input_ports(node.params):
-            e = graph.edge_into(node_id, port.name)
-            args.append(values[(e.src, e.src_port)] if e is not None else "None")
-        while args and args[-1] == "None":
-            args.pop()  # trailing optional inputs left out, as the compiler does
-        ports = spec.output_ports(node.params)
-        if len(ports) == 1:
-            var = _safe(node_id, variables)
-            values[(node_id, ports[0].name)] = var
-            targets = var
+    inputs = []
+    for i in plan.inputs:
+        names[i.slot] = _safe(i.node, variables)
+        inputs.append(names[i.slot])
+    for step in plan.steps:
+        attr = _safe(step.node, attrs)
+        key_map[f"layers.{step.node}."] = f"{attr}."
+        init_lines.append(f"self.{attr} = {_ctor_source(step.ctor(), helpers, step.node)}")
+        args = ", ".join("None" if s is None else names[s] for s in step.args)
+        if len(step.outputs) == 1:
+            names[step.outputs[0][1]] = _safe(step.node, variables)
         else:
-            names = []
-            for p in ports:
-                var = _safe(f"{node_id}_{p.name}", variables)
-                values[(node_id, p.name)] = var
-                names.append(var)
-            targets = ", ".join(names)
-        body.append(f"{targets} = self.{attr}({', '.join(args)})")
+            for port, s in step.outputs:
+                names[s] = _safe(f"{step.node}_{port}", variables)
+        targets = ", ".join(names[s] for _, s in step.outputs)
+        body.append(f"{targets} = self.{attr}({args})")
 
-    for node in graph.nodes:
-        if graph.spec(node).role == ROLE_OUTPUT:
-            edge = graph.edge_into(node.id, "in")
-            outputs.append((node.id, values[(edge.src, edge.src_port)]))
+    outputs = [(o.info.node, names[o.slot]) for o in plan.outputs]
     ret = ", ".join(v for _, v in outputs)
     body.append(f"return {ret}")
     source = _render(class_name, title or class_name, weights_file, helpers, init_lines, inputs, body, outputs)

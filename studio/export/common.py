@@ -1,5 +1,10 @@
 """What every exporter shares: the pre-flight, the compiled module with its weights,
-the real batch a check runs on, and which axes may vary."""
+the real batch a check runs on, and which axes may vary.
+
+An export analyses the graph once (:func:`prepare`): the pre-flight reads that analysis,
+the module is compiled from the plan made of it, and the code generator prints the same
+plan. Only a what-if is analysed apart: whether a fixed-length sequence input would
+accept any length (:func:`dynamic_axes`), once per such input and export."""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from pathlib import Path
 import torch
 
 from studio.compile.module import CompileError, GraphModule, compile_graph
-from studio.core.analysis import analyze
+from studio.core.analysis import Analysis, analyze
 from studio.core.graph import Graph
 from studio.export.errors import ExportError
 from studio.spec.inputs import input_kind
@@ -31,9 +36,9 @@ class Blocker:
         return f"{self.node}: {self.message}" if self.node else self.message
 
 
-def preflight(graph: Graph, onnx: bool = True) -> list[Blocker]:
+def preflight(graph: Graph, onnx: bool = True, analysis: Analysis | None = None) -> list[Blocker]:
     """Everything that stops an export, found before any tracing starts."""
-    analysis = analyze(graph)
+    analysis = analysis or analyze(graph)
     blockers = [Blocker(p.node, p.message) for p in analysis.build_errors]
     if onnx:
         for node in graph:
@@ -44,18 +49,27 @@ def preflight(graph: Graph, onnx: bool = True) -> list[Blocker]:
     return blockers
 
 
-def check_preflight(graph: Graph, onnx: bool = True) -> None:
-    blockers = preflight(graph, onnx)
+def check_preflight(graph: Graph, onnx: bool = True, analysis: Analysis | None = None) -> None:
+    blockers = preflight(graph, onnx, analysis)
     if blockers:
         raise ExportError("cannot export: " + "; ".join(str(b) for b in blockers))
 
 
-def build_module(graph: Graph, weights: str | Path | dict | None = None) -> GraphModule:
+def prepare(graph: Graph, *, onnx: bool, weights=None, module: GraphModule | None = None) -> GraphModule:
+    """The pre-flight, then the module to export (``module`` if given), in eval mode, from
+    one analysis: a given module's own (the one its plan was made of), else the graph's."""
+    analysis = module.plan.analysis if isinstance(module, GraphModule) else analyze(graph)
+    check_preflight(graph, onnx, analysis)
+    return (module or build_module(graph, weights, analysis)).eval()
+
+
+def build_module(graph: Graph, weights: str | Path | dict | None = None,
+                 analysis: Analysis | None = None) -> GraphModule:
     """The compiled module the trainer uses, in eval mode, with ``weights`` loaded if given."""
     from studio.export.weights import load_into, read_state_dict
 
     try:
-        module = compile_graph(graph)
+        module = compile_graph(graph, analysis)
     except CompileError as exc:
         raise ExportError(str(exc)) from None
     if weights is not None:
@@ -71,9 +85,11 @@ class Sample:
     extra: list[tuple[str, tuple[torch.Tensor, ...]]] = field(default_factory=list)
 
 
-def sample_inputs(module: GraphModule, data: dict | None, graph: Graph, n: int = 8) -> Sample:
+def sample_inputs(module: GraphModule, data: dict | None, graph: Graph, n: int = 8,
+                  axes: dict[str, list[int]] | None = None) -> Sample:
     """A real batch from the project's dataset when it loads, else random inputs of the
-    right shapes; plus a second batch size and, for variable axes, a second length."""
+    right shapes; plus a second batch size and, for variable axes (``axes``, from
+    :func:`dynamic_axes` when not given), a second length."""
     inputs, source = None, ""
     if data and data.get("dataset"):
         try:
@@ -88,7 +104,7 @@ def sample_inputs(module: GraphModule, data: dict | None, graph: Graph, n: int =
     sample = Sample(inputs, source)
     small = tuple(x[: max(1, min(3, x.shape[0] - 1))] for x in inputs)
     sample.extra.append((f"batch {small[0].shape[0]}", small))
-    axes = dynamic_axes(module, graph)
+    axes = dynamic_axes(module, graph) if axes is None else axes
     grown = [(name, a[1]) for name, a in axes.items() if len(a) > 1]
     if grown:
         longer = tuple(_longer(x, axes[name][1]) if len(axes[name]) > 1 else x

@@ -41,10 +41,9 @@ def export_project(project: Project, fmt: str, out: str | Path, *, weights=None,
                            exporter=exporter, progress=progress)
     if opset is not None:
         raise ExportError("--opset applies to the onnx format only")
-    from studio.export.common import check_preflight
+    from studio.export.common import prepare
 
-    check_preflight(graph, onnx=False)
-    module = build_module(graph, weights)
+    module = prepare(graph, onnx=False, weights=weights)
     step("exporting", 0.3)
     if fmt == "pytorch":
         report = pytorch.export_pytorch(graph, out, module=module, data=data,

@@ -20,12 +20,12 @@ from typing import Callable
 import torch
 
 from studio.compile.module import GraphModule, compile_graph
+from studio.compile.plan import ExecutionPlan
 from studio.core.atomic import atomic_write_bytes
 from studio.core.graph import Graph
-from studio.export.common import build_module, check_preflight, dynamic_axes, sample_inputs
+from studio.export.common import dynamic_axes, prepare, sample_inputs
 from studio.export.errors import ExportError
 from studio.export.tolerance import TOLERANCE, allowed, difference
-from studio.layers.spec import ROLE_INPUT, ROLE_OUTPUT
 
 DEFAULT_OPSET = 18
 OPSETS = range(13, 22)
@@ -64,11 +64,10 @@ def export_onnx(graph: Graph, path: str | Path, *, weights=None, module: GraphMo
     if exporter not in EXPORTERS:
         raise ExportError(f"unknown exporter {exporter!r}; choose {' or '.join(EXPORTERS)}")
     step("pre-flight", 0.05)
-    check_preflight(graph)
-    module = (module or build_module(graph, weights)).eval()
+    module = prepare(graph, onnx=True, weights=weights, module=module)
     step("reading a batch", 0.15)
-    sample = sample_inputs(module, data, graph)
     axes = dynamic_axes(module, graph)
+    sample = sample_inputs(module, data, graph, axes=axes)
     step("exporting", 0.3)
     used = "legacy" if exporter == "auto" else exporter
     try:
@@ -194,7 +193,7 @@ def locate_difference(graph: Graph, module: GraphModule, inputs, opset: int, tol
     the model was) and name the first node whose result on ``inputs`` drifts past the
     tolerance, and the one that drifts most."""
     try:
-        probe, names = _probe_graph(graph)
+        probe, names = _probe_graph(graph, module.plan)
         pm = compile_graph(probe)
         pm.load_state_dict(module.state_dict(), strict=False)
         pm.eval()
@@ -218,21 +217,17 @@ def locate_difference(graph: Graph, module: GraphModule, inputs, opset: int, tol
     return text + f"; the largest difference is at {most} ({diffs[most]:.3g})"
 
 
-def _probe_graph(graph: Graph) -> tuple[Graph, dict[str, str]]:
+def _probe_graph(graph: Graph, plan: ExecutionPlan) -> tuple[Graph, dict[str, str]]:
+    """A copy of the graph with an Output on every tensor the plan computes."""
     probe = graph.copy()
     names: dict[str, str] = {}
-    from studio.core.analysis import analyze
-
-    analysis = analyze(graph)
-    for node_id in analysis.order:
-        node = graph.node(node_id)
-        if node_id not in analysis.live or graph.spec(node).role in (ROLE_INPUT, ROLE_OUTPUT):
-            continue
-        for port in graph.output_ports(node):
+    for step in plan.steps:
+        ports = step.spec.output_ports(step.params)
+        for port in ports:
             if port.kind != "tensor":
                 continue
             out_id = f"probe_{len(names)}"
             probe.add_node("Output", {}, node_id=out_id)
-            probe.connect(node_id, port.name, out_id, "in")
-            names[out_id] = node_id if len(graph.output_ports(node)) == 1 else f"{node_id}.{port.name}"
+            probe.connect(step.node, port.name, out_id, "in")
+            names[out_id] = step.node if len(ports) == 1 else f"{step.node}.{port.name}"
     return probe, names

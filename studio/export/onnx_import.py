@@ -282,25 +282,26 @@ def import_onnx(path: str | Path | OnnxFile, registry=None) -> ImportResult:
                                f"onto Layer Studio layers: {items}")
     for vi in g.output:
         ctx.add_output(vi.name)
-    problems = analyze(graph).build_errors
+    analysis = analyze(graph)
+    problems = analysis.build_errors
     if problems:
         raise ImportModelError(f"{path}: the imported graph has problems: " + "; ".join(map(str, problems)))
     apply_layout(graph)
     project = Project(graph, name=model.graph.name or path.stem,
                       description=f"Imported from {path.name} ({model.producer_name or 'unknown producer'}, "
                                   f"opset {max((o.version for o in model.opset_import), default=0)}).")
-    module = _check_weights(graph, ctx.state, path)
+    module = _check_weights(graph, ctx.state, path, analysis)
     check = verify(source, module, ctx)
     return ImportResult(project, ctx.state, dict(folded), check)
 
 
-def _check_weights(graph: Graph, state: dict, path: Path):
+def _check_weights(graph: Graph, state: dict, path: Path, analysis):
     from studio.compile.module import compile_graph
     from studio.export.weights import WeightsError, load_into
 
     try:
         with torch.device("meta"):  # every weight comes from the file: none is initialised first
-            module = compile_graph(graph)
+            module = compile_graph(graph, analysis)
         module = module.to_empty(device="cpu")
         load_into(module, state, f"{path.name}'s weights")
     except WeightsError as exc:

@@ -20,7 +20,7 @@ from studio.compile.codegen import CodegenError, generate
 from studio.compile.module import GraphModule
 from studio.core.atomic import atomic_path, atomic_write_bytes
 from studio.core.graph import Graph
-from studio.export.common import build_module, check_preflight, sample_inputs
+from studio.export.common import build_module, prepare, sample_inputs
 from studio.export.errors import ExportError
 from studio.export.weights import state_bytes
 
@@ -62,10 +62,9 @@ def export_pytorch(graph: Graph, path: str | Path, *, weights=None, module: Grap
     if path.suffix != ".py":
         path = path.with_suffix(".py")
     weights_path = path.with_suffix(".pt")
-    check_preflight(graph, onnx=False)
-    module = (module or build_module(graph, weights)).eval()
+    module = prepare(graph, onnx=False, weights=weights, module=module)
     try:
-        code = generate(graph, class_name, title, weights_path.name)
+        code = generate(graph, class_name, title, weights_path.name, plan=module.plan)
     except CodegenError as exc:
         raise ExportError(str(exc)) from None
     state = code.rename_state(module.state_dict())
@@ -123,8 +122,7 @@ def export_torchscript(graph: Graph, path: str | Path, *, weights=None, module: 
                        data: dict | None = None, tolerance: float = 1e-5) -> ExportReport:
     """A traced TorchScript program, checked at a second batch size (and length)."""
     started = time.perf_counter()
-    check_preflight(graph, onnx=False)
-    module = (module or build_module(graph, weights)).eval()
+    module = prepare(graph, onnx=False, weights=weights, module=module)
     sample = sample_inputs(module, data, graph)
     try:
         with warnings.catch_warnings(), torch.no_grad():
@@ -157,8 +155,7 @@ def export_program(graph: Graph, path: str | Path, *, weights=None, module: Grap
                    data: dict | None = None, tolerance: float = 1e-5) -> ExportReport:
     """A ``torch.export`` program (``.pt2``) with a dynamic batch axis."""
     started = time.perf_counter()
-    check_preflight(graph, onnx=False)
-    module = (module or build_module(graph, weights)).eval()
+    module = prepare(graph, onnx=False, weights=weights, module=module)
     sample = sample_inputs(module, data, graph)
     from torch.export import Dim
 
