@@ -168,3 +168,14 @@ def test_a_layer_that_traces_wrong_is_named_and_nothing_is_written(registry, gra
     message = str(info.value)
     assert "on batch" in message and "the first node that differs is scale" in message
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_default_exporter_writes_an_older_opset_that_dynamo_cannot(registry, tmp_path):
+    """Why `auto` starts with the legacy exporter: asked for opset 13 (older runtimes), it
+    writes 13, while torch's dynamo exporter fails to convert down and writes 18 anyway."""
+    project = load(template_path("cnn_digits"), registry)
+    report = export_onnx(project.graph, tmp_path / "auto.onnx", opset=13)
+    assert report.exporter == "legacy"
+    assert onnx.load(str(tmp_path / "auto.onnx")).opset_import[0].version == 13
+    export_onnx(project.graph, tmp_path / "dynamo.onnx", opset=13, exporter="dynamo")
+    assert onnx.load(str(tmp_path / "dynamo.onnx")).opset_import[0].version == 18
