@@ -97,6 +97,13 @@ def state_dict_of(obj, name: str) -> dict[str, torch.Tensor]:
 def load_into(module: torch.nn.Module, state: Mapping[str, torch.Tensor], source: str = "weights") -> None:
     """Load every weight of ``module`` from ``state``; differences are named node by node."""
     own = module.state_dict()
+    check_fits(own, state, source)
+    _load_by_child(module, {k: state[k].to(own[k].dtype) for k in own})
+
+
+def check_fits(own: Mapping[str, torch.Tensor], state: Mapping[str, torch.Tensor], source: str = "weights") -> None:
+    """Raise :class:`WeightsError`, naming the nodes, unless ``state`` has exactly the keys
+    of ``own`` (a module's state_dict, which may live on the meta device) in its shapes."""
     missing = [k for k in own if k not in state]
     extra = [k for k in state if k not in own]
     wrong = [f"{k} is {list(state[k].shape)} in the file but {list(own[k].shape)} in the graph"
@@ -111,7 +118,6 @@ def load_into(module: torch.nn.Module, state: Mapping[str, torch.Tensor], source
             parts.append("; ".join(wrong[:5]))
         raise WeightsError(f"{source} does not fit this graph: " + "; ".join(parts)
                            + " (use transfer learning to load the weights that match)")
-    _load_by_child(module, {k: state[k].to(own[k].dtype) for k in own})
 
 
 def _load_by_child(module: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
