@@ -40,9 +40,13 @@ def run(args: argparse.Namespace) -> int:
         return _fail(args, str(exc), 1)
     graph = result.project.graph
     if args.json:
+        weights: dict[str, list[str]] = {}
+        for k in result.state:  # one pass: per node it would be quadratic on a big model
+            _, node_id, name = k.split(".", 2)
+            weights.setdefault(node_id, []).append(name)
         for node in graph.nodes:
             emit_json({"type": "node", "id": node.id, "layer": node.type,
-                       "weights": sorted(k.split(".", 2)[2] for k in result.state if k.split(".")[1] == node.id)})
+                       "weights": sorted(weights.get(node.id, []))})
         emit_json({"type": "summary", "ok": True, "model": str(args.model), "project": str(project_path),
                    "weights": str(weights_path), "nodes": len(graph), "edges": len(graph.edges),
                    "tensors": len(result.state), "folded": result.folded,

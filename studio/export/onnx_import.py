@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from studio.core.analysis import analyze
+from studio.core.bulk import collector_paused
 from studio.core.graph import NODE_ID, Graph
 from studio.core.layout import apply_layout
 from studio.core.project import Project
@@ -44,8 +45,9 @@ class ImportResult:
         """Write the project and its weights (``<name>.weights.safetensors`` beside it)."""
         from studio.export.weights import save_weights
 
-        weights = save_weights(self.state, self.weights_path(project_path))
-        return self.project.save(project_path), weights
+        with collector_paused():
+            weights = save_weights(self.state, self.weights_path(project_path))
+            return self.project.save(project_path), weights
 
 
 @dataclass(frozen=True)
@@ -216,6 +218,11 @@ def _short(name: str) -> str:
 
 def import_onnx(path: str | Path | OnnxFile, registry=None) -> ImportResult:
     """Import an ONNX file (a path, or one :func:`open_model` has read) as a project."""
+    with collector_paused():  # a big model makes many objects and keeps them all
+        return _import_onnx(path, registry)
+
+
+def _import_onnx(path: str | Path | OnnxFile, registry) -> ImportResult:
     from onnx import numpy_helper
 
     source = path if isinstance(path, OnnxFile) else open_model(path)

@@ -97,17 +97,17 @@ def state_dict_of(obj, name: str) -> dict[str, torch.Tensor]:
 def load_into(module: torch.nn.Module, state: Mapping[str, torch.Tensor], source: str = "weights") -> None:
     """Load every weight of ``module`` from ``state``; differences are named node by node."""
     own = module.state_dict()
-    check_fits(own, state, source)
+    check_fits({k: v.shape for k, v in own.items()}, state, source)
     _load_by_child(module, {k: state[k].to(own[k].dtype) for k in own})
 
 
-def check_fits(own: Mapping[str, torch.Tensor], state: Mapping[str, torch.Tensor], source: str = "weights") -> None:
+def check_fits(own: Mapping[str, torch.Size], state: Mapping[str, torch.Tensor], source: str = "weights") -> None:
     """Raise :class:`WeightsError`, naming the nodes, unless ``state`` has exactly the keys
-    of ``own`` (a module's state_dict, which may live on the meta device) in its shapes."""
+    of ``own`` (a module's state_dict keys and shapes) in those shapes."""
     missing = [k for k in own if k not in state]
     extra = [k for k in state if k not in own]
-    wrong = [f"{k} is {list(state[k].shape)} in the file but {list(own[k].shape)} in the graph"
-             for k in own if k in state and state[k].shape != own[k].shape]
+    wrong = [f"{k} is {list(state[k].shape)} in the file but {list(own[k])} in the graph"
+             for k in own if k in state and state[k].shape != own[k]]
     if missing or extra or wrong:
         parts = []
         if missing:
