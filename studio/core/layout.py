@@ -46,11 +46,17 @@ def layered_positions(graph: Graph, direction: str = LEFT_TO_RIGHT, layer_gap: f
         layers[rank[n]].append(n)
     pos_in_layer = {n: i for layer in layers for i, n in enumerate(layer)}
 
+    def key_in(neighbours):
+        def key(n):
+            ns = [pos_in_layer[m] for m in neighbours[n]]
+            return sum(ns) / len(ns) if ns else pos_in_layer[n]
+        return key
+
     def sweep(layer_seq, neighbours):
+        key = key_in(neighbours)
         for layer in layer_seq:
-            def key(n):
-                ns = [pos_in_layer[m] for m in neighbours[n]]
-                return sum(ns) / len(ns) if ns else pos_in_layer[n]
+            if len(layer) < 2:
+                continue  # nothing to reorder (a chain's layers): linear with a small constant
             layer.sort(key=key)
             for i, n in enumerate(layer):
                 pos_in_layer[n] = i
