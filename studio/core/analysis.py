@@ -176,7 +176,7 @@ def _structure_problems(graph: Graph, problems: list[Problem], reaches: set[str]
     roles = {n: spec.role for n, spec in specs.items()}
     if not any(r == ROLE_INPUT for r in roles.values()):
         problems.append(Problem("no_input", "the graph has no Input node"))
-    losses = [n.id for n in graph if graph.spec(n).loss is not None]
+    losses = [n for n, spec in specs.items() if spec.loss is not None]
     if not losses:
         problems.append(Problem("no_loss", "the graph has no loss node, so it cannot be trained: "
                                 "add one (e.g. Cross-entropy loss) after the last layer"))
