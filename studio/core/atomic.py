@@ -9,6 +9,21 @@ import time
 from pathlib import Path
 from typing import Iterator
 
+from studio.core.errors import StudioError
+
+
+class WriteError(StudioError, OSError):
+    """A file that could not be written (disk full, no permission); the old file, if any,
+    is kept and no temporary is left. Still an :class:`OSError` for code that expects one."""
+
+    def __init__(self, path: Path, exc: OSError) -> None:
+        what = exc.strerror or str(exc) or type(exc).__name__
+        StudioError.__init__(self, f"cannot write {path}: {what}")
+        self.errno, self.strerror, self.filename = exc.errno, what, str(path)
+
+    def __str__(self) -> str:
+        return self.args[0]
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str = "", durable: bool = True) -> Iterator[Path]:
@@ -20,7 +35,10 @@ def atomic_path(path: str | os.PathLike, suffix: str = "", durable: bool = True)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp_path = _new_temporary(path, suffix)
     try:
-        yield tmp_path
+        try:
+            yield tmp_path
+        except OSError as exc:  # a full disk, a folder gone: say which file, in one line
+            raise WriteError(path, exc) from None
         if durable:
             with open(tmp_path, "rb+") as f:
                 os.fsync(f.fileno())

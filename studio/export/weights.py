@@ -12,6 +12,7 @@ from typing import Mapping
 
 import torch
 
+from studio.core import checksums
 from studio.core.atomic import atomic_write_bytes
 from studio.core.pickled import refusal
 from studio.export.errors import ExportError
@@ -45,6 +46,12 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     size = path.stat().st_size
     if size > MAX_BYTES:
         raise WeightsError(f"{path}: {size} bytes is larger than any weights file Layer Studio reads")
+    try:
+        checksums.verify_in_run(path, path.read_bytes())  # a run's file changed since it was written?
+    except checksums.ChecksumError as exc:
+        raise WeightsError(str(exc)) from None
+    except OSError as exc:
+        raise WeightsError(f"{path}: cannot be read: {exc.strerror or exc}") from None
     suffix = path.suffix.lower()
     if suffix in SAFETENSORS:
         return _read_safetensors(path)

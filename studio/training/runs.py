@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import Any
 
 
-from studio.core import jsontext
+from studio.core import checksums, jsontext
 from studio.core.atomic import atomic_path, atomic_write_bytes, atomic_write_text
-from studio.core.errors import StudioError
+from studio.core.errors import StudioError, clip
 from studio.core.pickled import refusal
 from studio.training.callbacks import TrainingCallback
 
@@ -109,11 +109,17 @@ class RunFolder:
     # ---- run.json and history ---------------------------------------------------------
     def read_info(self) -> dict[str, Any]:
         try:
-            return json.loads(self.info_path.read_text("utf-8"))
+            info = json.loads(self.info_path.read_text("utf-8"))
         except FileNotFoundError:
             raise RunError(f"{self.path} is not a run folder (no run.json)") from None
         except (OSError, ValueError) as exc:
-            raise RunError(f"{self.info_path}: cannot be read: {exc}") from None
+            raise RunError(f"{self.info_path}: cannot be read: {clip(str(exc), 160)}") from None
+        if not isinstance(info, dict):
+            raise RunError(f"{self.info_path}: not a run record (the top level must be an object)")
+        for key in ("settings", "project"):
+            if key in info and not isinstance(info[key], dict):
+                raise RunError(f"{self.info_path}: {key!r} must be an object, got {type(info[key]).__name__}")
+        return info
 
     def write_info(self, info: dict[str, Any]) -> None:
         atomic_write_text(self.info_path, jsontext.dumps(info, indent=2) + "\n", durable=False)
@@ -146,26 +152,44 @@ class RunFolder:
     def save_checkpoint(self, kind: str, state: dict) -> Path:
         return self.write_checkpoint(kind, checkpoint_bytes(state))
 
+    def _rel(self, path: Path) -> str:
+        return path.relative_to(self.path).as_posix()
+
     def write_checkpoint(self, kind: str, blob: bytes) -> Path:
-        """Write a checkpoint serialised by :func:`checkpoint_bytes`."""
+        """Write a checkpoint serialised by :func:`checkpoint_bytes`, its checksum first."""
         path = self.checkpoint_path(kind)
+        checksums.record(self.path, self._rel(path), checksums.digest(blob))
         atomic_write_bytes(path, blob, durable=False)
         return path
 
     def load_checkpoint(self, kind: str = "last", map_location="cpu") -> dict:
+        """The checkpoint's state, after checking its checksum and its fields: a damaged
+        or altered file is refused, naming it, instead of resuming from changed state."""
         path = self.checkpoint_path(kind)
         if not path.exists():
             raise RunError(f"{path}: no checkpoint to resume from")
         import pickle
 
         try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise RunError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+        try:
+            checksums.verify(self.path, self._rel(path), data)
+        except checksums.ChecksumError as exc:
+            raise RunError(str(exc)) from None
+        try:
+            import io
+
             import torch
 
-            return torch.load(path, map_location=map_location, weights_only=True)
+            state = torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
         except pickle.UnpicklingError:  # torch's text recommends loading it unsafely
             raise RunError(refusal(path, "checkpoint")) from None
         except Exception as exc:  # a truncated or foreign file: say which
-            raise RunError(f"{path}: not a readable checkpoint ({exc})") from None
+            raise RunError(f"{path}: not a readable checkpoint ({clip(str(exc), 160)})") from None
+        check_checkpoint(state, path)
+        return state
 
     def append_history(self, record: dict) -> None:
         """One line per epoch; a crash can only cut the last line, which readers skip."""
@@ -177,6 +201,9 @@ class RunFolder:
         import shutil
 
         target = self.checkpoint_path(dst)
+        known = checksums.recorded(self.path, self._rel(self.checkpoint_path(src)))
+        if known:
+            checksums.record(self.path, self._rel(target), known[0])
         with atomic_path(target, durable=False) as tmp:
             tmp.unlink()
             try:
@@ -190,8 +217,38 @@ class RunFolder:
 
         tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state_dict.items()}
         # Serialised in memory: safetensors' own save_file replaces the file with a 0600 one.
-        atomic_write_bytes(self.weights_path, save(tensors, metadata={"format": "layer-studio"}), durable=False)
+        blob = save(tensors, metadata={"format": "layer-studio"})
+        checksums.record(self.path, self._rel(self.weights_path), checksums.digest(blob))
+        atomic_write_bytes(self.weights_path, blob, durable=False)
         return self.weights_path
+
+
+CHECKPOINT_FIELDS = {"model": dict, "optimizer": dict, "scheduler": dict, "epoch": int, "batch": int,
+                     "partial": list, "rng": dict, "history": list}
+
+
+def check_checkpoint(state, path) -> None:
+    """Refuse a checkpoint whose fields cannot be what a run wrote (a negative epoch,
+    a batch past any epoch's end, history that disagrees with the epoch count)."""
+    def bad(what: str) -> RunError:
+        return RunError(f"{path}: not a valid checkpoint: {what}")
+
+    if not isinstance(state, dict):
+        raise bad("it holds no state")
+    for key, kind in CHECKPOINT_FIELDS.items():
+        value = state.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise bad(f"{key!r} is missing or not {'a number' if kind is int else kind.__name__}")
+    epoch, batch, history = state["epoch"], state["batch"], state["history"]
+    if not 0 <= epoch <= 1_000_000 or epoch != len(history):
+        raise bad(f"epoch {epoch} with {len(history)} epochs of history")
+    if not 0 <= batch <= 100_000_000:
+        raise bad(f"batch {batch}")
+    partial = state["partial"]
+    if len(partial) != 3 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in partial):
+        raise bad("'partial' is not three numbers")
+    if "callbacks" in state and not isinstance(state["callbacks"], dict):
+        raise bad("'callbacks' is not a mapping")
 
 
 def checkpoint_bytes(state: dict) -> bytes:
@@ -211,9 +268,10 @@ class BackgroundWriter:
     checkpoint overlaps the next epoch instead of stalling it. ``flush()`` waits for
     everything queued and re-raises the first error."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_error=None) -> None:
         self._queue: queue.Queue = queue.Queue()
         self._error: BaseException | None = None
+        self._on_error = on_error  # told at once, from the writer thread, of the first failure
         self._thread = threading.Thread(target=self._run, name="run-writer", daemon=True)
         self._thread.start()
 
@@ -229,7 +287,11 @@ class BackgroundWriter:
                 if self._error is None:
                     item[0](*item[1], **item[2])
             except BaseException as exc:  # reported by flush() in the training thread
+                first = self._error is None
                 self._error = exc
+                if first and self._on_error is not None:
+                    with contextlib.suppress(Exception):
+                        self._on_error(exc)
             finally:
                 self._queue.task_done()
 
@@ -242,6 +304,23 @@ class BackgroundWriter:
     def close(self) -> None:
         self._queue.put(None)
         self._thread.join()
+
+
+class RunWriteError(RunError):
+    """A run file could not be written (a full disk, a folder gone): the run stops."""
+
+
+def write_failure(exc: BaseException, run_path: Path, epoch: int) -> RunWriteError:
+    what = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    name = Path(getattr(exc, "filename", None) or run_path).name
+    for real in ("last.ckpt", "best.ckpt", "weights.safetensors", "run.json", "metrics.jsonl", "checksums.json"):
+        if f".{real}." in name or name == real:  # a temporary's name holds the file's
+            name = real
+    last = Path(run_path) / "checkpoints" / "last.ckpt"
+    kept = (f"the last checkpoint written before is kept ({last})" if last.is_file()
+            else "no checkpoint could be written")
+    return RunWriteError(f"cannot write {name} in {run_path}: {what}; training stopped in epoch {epoch + 1}, "
+                         f"and {kept}")
 
 
 class RunLogger(TrainingCallback):

@@ -28,7 +28,7 @@ from studio.training.early_stopping import EarlyStopping
 from studio.training.metrics import create_metric
 from studio.training.optim import Schedule, build_optimizer, freeze
 from studio.training.outcome import Control, RunResult, RunStatus, TrainingError, _NonFinite, describe_error
-from studio.training.runs import BackgroundWriter, RunFolder, RunLogger
+from studio.training.runs import BackgroundWriter, RunFolder, RunLogger, write_failure
 from studio.training.state import capture_rng, restore_rng
 
 __all__ = ["Control", "RunResult", "RunStatus", "Trainer", "TrainingError", "describe_error"]
@@ -155,13 +155,19 @@ class Trainer:
         """End the run once this epoch's hooks are done (from ``on_train_epoch_end``)."""
         self._stop_after_epoch = (status, message)
 
+    def _write_failed(self, exc: BaseException) -> None:
+        """A run file could not be written (disk full): stop now, not after every epoch."""
+        self.write_error = exc
+        self.control.request_stop()
+
     def _autocast(self):
         return torch.autocast("cuda", dtype=torch.float16) if self.amp else contextlib.nullcontext()
 
     # ---- the run ----------------------------------------------------------------------
     def fit(self, resume: bool = False) -> RunResult:
         self.resumed = resume
-        self.writer = BackgroundWriter() if self.writes_files else None
+        self.write_error: BaseException | None = None
+        self.writer = BackgroundWriter(on_error=self._write_failed) if self.writes_files else None
         try:
             return self._fit(resume)
         finally:
@@ -194,6 +200,8 @@ class Trainer:
                 if self.control.stopping:
                     status, message = RunStatus.STOPPED, f"stopped by request after epoch {self.epoch}"
                     break
+            if self.write_error is not None:
+                raise write_failure(self.write_error, self.run.path, self.epoch)
             self.status, self.message = status, message
             self.call_hook("on_train_end")
             result = self._result()

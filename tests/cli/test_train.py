@@ -134,7 +134,7 @@ def test_resume_refuses_what_would_not_be_exact_and_names_a_corrupt_checkpoint(p
     assert err["type"] == "error" and "cosine schedule was planned for 1 epochs" in err["message"]
     (run / "checkpoints/last.ckpt").write_bytes(b"\x00garbage")
     assert main(["train", str(project_file), "--resume", str(run)]) == 2
-    assert "last.ckpt: not a readable checkpoint" in capsys.readouterr().err
+    assert "last.ckpt: its contents differ from what the run wrote" in capsys.readouterr().err
     assert json.loads((run / "run.json").read_text())["status"] == "completed"
 
 
