@@ -25,6 +25,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "devices": ("devices", "list the devices training can use (CPU, CUDA, MPS, XLA) and why others are unavailable"),
     "data": ("data", "load a project's data as training would: sizes, classes, skipped files, Input shapes "
                      "(exit 1 on problems)"),
+    "bench": ("bench", "measure a project's model on every device here: training samples/s, latency, "
+                       "throughput, memory, share of the device's peak (kept beside the runs)"),
 }
 
 

@@ -96,7 +96,7 @@ def test_an_unknown_dataset_suggests_the_nearest(capsys):
 def test_a_first_word_that_is_neither_command_nor_file_lists_the_commands(capsys):
     assert main(["evalute", PROJECT]) == 2
     line = _one_line(capsys)
-    assert "'evalute'" in line and "check, train, export, import, devices, data" in line
+    assert "'evalute'" in line and "check, train, export, import, devices, data, bench" in line
     assert main(["chek", PROJECT]) == 2
     assert "did you mean 'check'" in _one_line(capsys)
 

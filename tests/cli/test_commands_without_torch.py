@@ -24,6 +24,7 @@ RUN = ("import sys\n"
     ["devices"],
     ["data", "--list"],
     ["export", "--help"],
+    ["bench", "--help"],
     ["nosuch-command"],
 ], ids=lambda argv: " ".join(argv[:1] + [a for a in argv[1:] if a.startswith("-")]))
 def test_leaves_torch_unimported(argv):

@@ -82,6 +82,13 @@ CASES = {
         ("good", ["devices", "--json"], 0),
         ("bad argument", ["devices", "--gpu"], 2),
     ],
+    "bench": [
+        ("good", ["bench", "{d}/good.json", "--devices", "onnxruntime:cpu", "--batch-sizes", "2",
+                  "--repeats", "1", "--round-ms", "2", "--no-save"], 0),
+        ("problem", ["bench", "{d}/broken.json", "--devices", "cpu", "--no-save"], 1),
+        ("bad input", ["bench", "{d}/garbled.json"], 2),
+        ("bad argument", ["bench", "{d}/good.json", "--devices", "gpu"], 2),
+    ],
     "data": [
         ("good", ["data", "{d}/good.json"], 0),
         ("problem", ["data", "{d}/misfit.json"], 1),
