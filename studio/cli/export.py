@@ -24,7 +24,37 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--opset", type=int, default=None, help="ONNX opset (default 18)")
     p.add_argument("--exporter", choices=("auto", "legacy", "dynamo"), default="auto",
                    help="ONNX exporter: auto (legacy, falling back to dynamo), legacy or dynamo")
+    p.add_argument("--quantize", choices=("int8",), default=None,
+                   help="onnx only: int8 (static QDQ calibrated on the training data; dynamic for LSTM or "
+                        "Linear-only models), checked against the float model on the validation data")
+    p.add_argument("--precision", choices=("fp32", "fp16"), default="fp32",
+                   help="onnx only: fp16 writes a float16 model (for GPUs), checked like --quantize")
+    p.add_argument("--calibration", type=_count, default=None,
+                   help="batches of training data that calibrate int8 (default 16)")
+    p.add_argument("--max-drop", type=_points, default=None,
+                   help="refuse the int8/fp16 model when the task metric drops more than this many points "
+                        "(default 1)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
+
+
+def _count(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= n <= 100_000:
+        raise argparse.ArgumentTypeError(f"{n} is out of range; expected 1-100000")
+    return n
+
+
+def _points(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"{text} is out of range; expected 0-100 points")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,6 +69,16 @@ def run(args: argparse.Namespace) -> int:
         return _fail(args, f"--opset applies to the onnx format only, not {args.format}", 2)
     if args.opset is not None and args.opset not in OPSETS:
         return _fail(args, f"--opset {args.opset} is not supported; choose {OPSETS.start}-{OPSETS.stop - 1}", 2)
+    reduced = args.quantize or (args.precision if args.precision != "fp32" else None)
+    if args.quantize and args.precision != "fp32":
+        return _fail(args, f"--quantize {args.quantize} and --precision {args.precision} cannot be combined; "
+                           "choose one", 2)
+    if reduced and args.format != "onnx":
+        return _fail(args, f"--quantize and --precision apply to the onnx format only, not {args.format}", 2)
+    if not reduced and (args.calibration is not None or args.max_drop is not None):
+        return _fail(args, "--calibration and --max-drop apply with --quantize int8 or --precision fp16", 2)
+    if args.calibration is not None and args.quantize != "int8":
+        return _fail(args, "--calibration applies to --quantize int8 only", 2)
     problem = output_problem(args.out)
     if problem:
         return _fail(args, f"--out: {problem}", 2)
@@ -77,6 +117,8 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             emit_json({"type": "progress", "step": what, "fraction": round(frac, 2)})
 
+    if reduced:
+        return _export_reduced(args, project, weights, reduced, progress)
     try:
         with warnings.catch_warnings(), quiet_native_stderr():
             warnings.simplefilter("ignore")
@@ -99,6 +141,42 @@ def run(args: argparse.Namespace) -> int:
             print(f"  check on {c['case']}: max difference {c['max_diff']:.3g}")
         if report.checks:
             print(f"  checked on {report.sample}")
+    return 0
+
+
+def _export_reduced(args, project, weights, precision: str, progress) -> int:
+    from studio.bench.precision import DEFAULT_CALIBRATION, DEFAULT_MAX_DROP, PrecisionError, export_reduced
+    from studio.export.common import quiet_native_stderr
+    from studio.export.errors import ExportError
+    from studio.export.weights import WeightsError
+
+    try:
+        with warnings.catch_warnings(), quiet_native_stderr():
+            warnings.simplefilter("ignore")
+            report = export_reduced(project, args.out, precision, weights=weights,
+                                    calibration=args.calibration or DEFAULT_CALIBRATION,
+                                    max_drop=DEFAULT_MAX_DROP if args.max_drop is None else args.max_drop,
+                                    opset=args.opset, exporter=args.exporter, progress=progress)
+    except PrecisionError as exc:
+        return _fail(args, str(exc), exc.code)
+    except WeightsError as exc:
+        return _fail(args, str(exc), 2)
+    except (ExportError, StudioError) as exc:
+        return _fail(args, str(exc), 1)
+    if args.json:
+        emit_json({"type": "summary", "ok": True, "project": str(args.project), **report.to_json()})
+        return 0
+    print(f"wrote {report.path} ({human_bytes(report.size_bytes)}, {report.size_ratio:.2f}x the float model's "
+          f"{human_bytes(report.float_size_bytes)}): {precision}, {report.method_note}")
+    if report.metric:
+        print(f"  {report.metric}: {report.reduced_metric:.4g} ({precision}) vs {report.float_metric:.4g} (float), "
+              f"a drop of {report.drop:.2f} points (at most {report.max_drop:g} allowed)")
+    print(f"  checked on {report.checked_on}" + (f"; largest output difference {report.max_diff:.3g}"
+                                                 if report.max_diff is not None else ""))
+    if report.speed:
+        sp = report.speed
+        print(f"  onnxruntime CPU at batch {sp['batch_size']}: {sp['reduced_samples_per_s']:.0f} samples/s vs "
+              f"{sp['float_samples_per_s']:.0f} float ({sp['ratio']:.2f}x)")
     return 0
 
 
