@@ -171,18 +171,15 @@ def _as_input(x, shape):
 
 
 def task_metrics(module):
-    """(output index, target field, metric name, Metric) for each loss that names a
-    metric: the metrics validation scores during training."""
+    """(output index, target field, metric name, Metric) for each loss whose declaration
+    names a metric: the metrics validation scores during training."""
     from studio.training.metrics import create_metric
 
     plan = []
     for i, o in enumerate(module.outputs):
-        if o.node not in module.losses:
+        if o.loss is None or o.loss.metric in ("none", ""):
             continue
-        name = o.params.get("metric", "none")
-        if name in ("none", ""):
-            continue
-        plan.append((i, o.params.get("target", "y"), name, create_metric(name, o.params)))
+        plan.append((i, o.loss.target, o.loss.metric, create_metric(o.loss.metric, o.loss.metric_options(o.params))))
     return plan
 
 

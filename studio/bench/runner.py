@@ -111,7 +111,7 @@ class Bench:
                                    val_split=float(self.project.training.get("val_split", 0.2)))
         except Exception as exc:  # the bench still measures inference on random inputs
             note = f"no training figures: the data does not load ({_line(exc)})"
-        if self.split is not None and not any(o.node in self.module.losses for o in self.module.outputs):
+        if self.split is not None and not any(o.loss is not None for o in self.module.outputs):
             note = "no training figures: the graph has no loss node"
         largest = self.batch_sizes[-1]
         self.inputs, source = self._inputs(largest)
