@@ -24,6 +24,12 @@ from typing import Iterable
 from studio.export.errors import ExportError
 
 STATIC, DYNAMIC = "static", "dynamic"
+DYNAMIC_OPS = ["LSTM", "MatMul", "Gemm"]  # what ONNX Runtime quantizes dynamically (weights in initializers)
+# op -> output-channel axis of its weight. Matrix products whose weight is a constant stay
+# float: such a constant shapes features (a mel filter bank), and at 8 bits its quiet
+# filters lose the 80 dB range a log spectrum keeps (lstm_speech fell to chance).
+WEIGHT_ONLY_OPS = {"Conv": 0, "ConvTranspose": 1}
+WEIGHT_ONLY_MIN = 1024  # values: smaller tensors stay float
 RECURRENT_OPS = {"LSTM", "GRU", "RNN"}
 CONV_OPS = {"Conv", "ConvTranspose"}
 
@@ -35,7 +41,8 @@ def int8_method(blob: bytes) -> tuple[str, str]:
     ops = {n.op_type for n in onnx.load_from_string(blob).graph.node}
     recurrent = sorted(ops & RECURRENT_OPS)
     if recurrent:
-        return DYNAMIC, f"its {', '.join(recurrent)} weights are quantized dynamically (static QDQ has no recurrent form)"
+        return DYNAMIC, (f"its {', '.join(recurrent)} and Linear weights are quantized dynamically (static QDQ has no "
+                         f"recurrent form), convolution weights stored in int8")
     if not ops & CONV_OPS:
         return DYNAMIC, "a model without convolutions (Linear only) is quantized dynamically"
     return STATIC, "static QDQ, weights per channel, activations calibrated on the training data"
@@ -51,10 +58,15 @@ def quantize_int8(blob: bytes, calibration: Iterable[dict] | None, method: str |
         src, prepared, out = (Path(tmp) / name for name in ("float.onnx", "prepared.onnx", "int8.onnx"))
         src.write_bytes(blob)
         try:
-            _preprocess(src, prepared)
             if method == DYNAMIC:
-                quantize_dynamic(prepared, out, weight_type=QuantType.QInt8, per_channel=True)
+                # Without the pre-processing: its constant folding would turn a fixed
+                # front end (an STFT's DFT basis, a mel matrix) into weights to quantize
+                # dynamically, and a log spectrum of int8 activations loses the quiet parts.
+                quantize_dynamic(src, out, weight_type=QuantType.QInt8, per_channel=True,
+                                 op_types_to_quantize=DYNAMIC_OPS)
+                out.write_bytes(weight_only(out.read_bytes()))
             else:
+                _preprocess(src, prepared)
                 feeds = list(calibration or [])
                 if not feeds:
                     raise ExportError("static int8 quantization needs calibration data, and none was given")
@@ -81,6 +93,65 @@ def convert_fp16(blob: bytes) -> bytes:
     except Exception as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ExportError(f"float16 conversion failed: {first}") from None
+
+
+def weight_only(blob: bytes) -> bytes:
+    """Store the large convolution weights that dynamic quantization leaves (a learned
+    kernel, or a constant such as an STFT's basis) as int8 with a DequantizeLinear in
+    front, symmetric, per output channel: a quarter of the bytes, computed in float."""
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load_from_string(blob)
+    g = model.graph
+    inits = {t.name: t for t in g.initializer}
+    constants = {n.output[0]: n for n in g.node if n.op_type == "Constant" and len(n.output) == 1
+                 and n.attribute and n.attribute[0].name == "value"}
+    users: dict[str, int] = {}
+    for n in g.node:
+        for name in n.input:
+            users[name] = users.get(name, 0) + 1
+    new_nodes, done = [], set()
+    for n in g.node:
+        if n.op_type not in WEIGHT_ONLY_OPS or len(n.input) < 2 or n.input[1] in done:
+            continue
+        name = n.input[1]
+        tensor = inits.get(name) or (constants[name].attribute[0].t if name in constants else None)
+        if tensor is None or tensor.data_type != onnx.TensorProto.FLOAT or users.get(name, 0) != 1:
+            continue
+        w = numpy_helper.to_array(tensor).astype(np.float32)
+        if w.size < WEIGHT_ONLY_MIN:
+            continue
+        axis = WEIGHT_ONLY_OPS[n.op_type]
+        if w.ndim > 1:
+            reduce = tuple(i for i in range(w.ndim) if i != axis)
+            scale = np.abs(w).max(axis=reduce) / 127.0
+            shape = [1] * w.ndim
+            shape[axis] = -1
+            q = np.round(w / np.where(scale == 0, 1, scale).reshape(shape))
+        else:
+            scale = np.array(np.abs(w).max() / 127.0, dtype=np.float32)
+            q = np.round(w / (scale if scale else 1))
+        scale = np.where(scale == 0, 1, scale).astype(np.float32)
+        q = np.clip(q, -127, 127).astype(np.int8)
+        base = f"{name}_int8"
+        g.initializer.extend([numpy_helper.from_array(q, base), numpy_helper.from_array(scale, base + "_scale"),
+                              numpy_helper.from_array(np.zeros(scale.shape, np.int8), base + "_zero")])
+        attrs = {"axis": axis} if w.ndim > 1 else {}
+        new_nodes.append(onnx.helper.make_node("DequantizeLinear", [base, base + "_scale", base + "_zero"],
+                                               [name], name=base + "_dequantize", **attrs))
+        if name in inits:
+            g.initializer.remove(inits.pop(name))
+        else:
+            g.node.remove(constants.pop(name))
+        done.add(name)
+    if not new_nodes:
+        return blob
+    nodes = new_nodes + list(g.node)  # a DequantizeLinear reads initializers only: first is in order
+    del g.node[:]
+    g.node.extend(nodes)
+    return model.SerializeToString()
 
 
 def compact_names(blob: bytes) -> bytes:

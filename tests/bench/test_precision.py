@@ -116,7 +116,30 @@ def test_recurrent_and_linear_only_models_are_quantized_dynamically():
 def test_an_lstm_project_exports_int8_dynamically(tmp_path):
     project = load(template_path("lstm_sequence"))
     report = export_reduced(project, tmp_path / "lstm.onnx", "int8", max_drop=100)
-    assert report.method == DYNAMIC and "LSTM" in report.method_note
+    assert report.method == DYNAMIC and report.method_note.startswith("its LSTM and Linear weights are quantized "
+                                                                      "dynamically")
     assert report.calibration_batches == 0 and report.metric == "accuracy"
     ops = {n.op_type for n in onnx.load(str(tmp_path / "lstm.onnx")).graph.node}
     assert "DynamicQuantizeLSTM" in ops or "DynamicQuantizeLinear" in ops
+
+
+def test_weight_only_int8_keeps_a_convolution_close_and_a_quarter_of_the_size():
+    from onnx import TensorProto, helper, numpy_helper
+
+    from studio.export.quantize import weight_only
+
+    rng = np.random.default_rng(0)
+    w = (rng.standard_normal((64, 16, 5, 5)) * np.array([1, 10, 100, 1000] * 16)[:, None, None, None]).astype(np.float32)
+    g = helper.make_graph([helper.make_node("Conv", ["x", "w"], ["y"])], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 16, 8, 8])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                          [numpy_helper.from_array(w, "w")])
+    blob = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
+    small = weight_only(blob)
+    assert len(small) < 0.3 * len(blob)
+    dq = onnx.load_from_string(small).graph.node[0]
+    assert dq.op_type == "DequantizeLinear" and dq.attribute[0].i == 0  # one scale per output channel
+    x = rng.standard_normal((2, 16, 8, 8)).astype(np.float32)
+    a, b = (ort.InferenceSession(m, providers=["CPUExecutionProvider"]).run(None, {"x": x})[0] for m in (blob, small))
+    per_channel = np.abs(a - b).max(axis=(0, 2, 3)) / np.abs(a).max(axis=(0, 2, 3))
+    assert per_channel.max() < 0.02  # every channel within 2 % of its own range, small ones too
