@@ -29,9 +29,11 @@ import torch
 
 from studio.data.base import DataError, DatasetInfo
 from studio.data.registry import validate_augment
+from studio.spec.inputs import sample_form
 
 class Augment:
-    """The callable the trainer applies; ``fields`` maps each augmented field to its kind."""
+    """The callable the trainer applies; ``fields`` maps each augmented field to its form
+    (the ``preview`` its input kind declares: "image" or "waveform")."""
 
     def __init__(self, options: dict[str, float], fields: dict[str, str], boxes_field: str | None, seed: int) -> None:
         self.options = options
@@ -128,8 +130,8 @@ class Augment:
 def build_augment(config: dict[str, Any], info: DatasetInfo) -> Callable[[dict], dict]:
     """The batch function for ``config`` on the data ``info`` describes; a key that does not
     apply to this data raises :class:`DataError` saying which keys do."""
-    fields = {name: spec.get("kind") for name, spec in info.inputs.items()
-              if spec.get("kind") in ("image", "waveform")}
+    forms = {name: sample_form(spec.get("kind")) for name, spec in info.inputs.items()}
+    fields = {name: form for name, form in forms.items() if form in ("image", "waveform")}
     options = validate_augment(config, set(fields.values()), info.name)
     seed = options.pop("seed", 0)
     boxes_field = info.extra.get("boxes_field")

@@ -27,7 +27,9 @@ class InputKind:
     shape: Callable[[Mapping[str, Any]], TensorShape]  # the Input's parameters -> the tensor it gives
     length_axis: int | None = None  # the axis whose size may vary (set by "length"; 0 = any)
     example: ExampleFn | None = None  # a stand-in sample; None: random values of the shape's dtype
-    preview: str = "none"  # how the data panel shows a sample: "image", "waveform", "text" or "none"
+    # The sample's form: how the data panel shows one, and which augmentations apply
+    # ("image" or "waveform" ones); "text" and "none" are shown as rows.
+    preview: str = "none"
     source: str = field(default="", compare=False)  # the module (or plugin file) that declared it
 
 
@@ -48,6 +50,13 @@ def register_input_kind(kind: InputKind, source: str = "") -> InputKind:
 
 def unregister_input_kind(name: str) -> None:
     _KINDS.pop(name, None)
+
+
+def sample_form(name: str | None) -> str:
+    """The declared form (``preview``) of the input kind ``name``; "none" for a kind no
+    one declared, so data of a kind whose plugin is absent still loads and shows."""
+    kind = _KINDS.get(name or "")
+    return kind.preview if kind is not None else "none"
 
 
 def input_kind(name: str) -> InputKind:

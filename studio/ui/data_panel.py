@@ -42,6 +42,7 @@ from studio.data.base import DataSplit
 from studio.data.preview import class_balance, input_params, summary, take, text_pairs
 from studio.data.registry import (AUGMENTATIONS, augment_params, dataset_entry, dataset_names, load_data,
                                   project_folder, resolve_data_paths)
+from studio.spec.inputs import sample_form
 from studio.spec.roles import ROLE_INPUT
 from studio.ui.commands import SetData
 from studio.ui.data_preview import BalanceBars, ImageGrid, RowsTable, WaveView
@@ -377,13 +378,13 @@ class DataPanel(QWidget):
         self.skipped.addItems(split.skipped)
         self.tabs.setTabText(2, f"Skipped ({len(split.skipped)})")
         field, spec = next(iter(info.inputs.items()), (None, {}))
-        kind, batch = spec.get("kind"), self.batch
+        form, batch = sample_form(spec.get("kind")), self.batch  # declared by the input kind
         captions = self._captions(batch, info)
-        if kind == "image" and field in batch:
+        if form == "image" and field in batch:
             boxes = batch.get(info.extra.get("boxes_field", ""), None)
             self.images.set_images(batch[field], captions, boxes, info.classes)
             self.samples.setCurrentWidget(self.images)
-        elif kind == "waveform" and field in batch:
+        elif form == "waveform" and field in batch:
             self.waves.set_waves(batch[field], captions, spec.get("sample_rate") or info.extra.get("sample_rate", 0))
             self.samples.setCurrentWidget(self.waves)
         elif payload["pairs"]:
@@ -395,7 +396,7 @@ class DataPanel(QWidget):
             self.rows.set_rows([info.extra.get("label_name", "label")] + names[:8],
                                [[c] + [f"{v:.4g}" for v in r[:8].tolist()] for c, r in zip(captions, values)])
             self.samples.setCurrentWidget(self.rows)
-        self.form.show_augmentations({spec.get("kind") for spec in info.inputs.values()})
+        self.form.show_augmentations({sample_form(spec.get("kind")) for spec in info.inputs.values()})
         self._show_augmented()
 
     @staticmethod
@@ -430,11 +431,12 @@ class DataPanel(QWidget):
             return
         field, spec = next(iter(info.inputs.items()))
         boxes_field = info.extra.get("boxes_field", "")
-        if spec.get("kind") == "image":
+        form = sample_form(spec.get("kind"))
+        if form == "image":
             self.aug_images.set_pairs(small[field], out[field], small.get(boxes_field), out.get(boxes_field),
                                       info.classes)
             self.aug_stack.setCurrentWidget(self.aug_images)
-        elif spec.get("kind") == "waveform":
+        elif form == "waveform":
             self.aug_waves.set_waves(out[field], self._captions(small, info), spec.get("sample_rate", 0), small[field])
             self.aug_stack.setCurrentWidget(self.aug_waves)
 

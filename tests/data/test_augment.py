@@ -95,3 +95,22 @@ def test_project_data_section_attaches_the_augmentation():
     split = load_data({"dataset": "digits", "augment": {"flip": 1.0}}, val_split=0.1)
     batch = split.train[:4]
     assert torch.equal(split.augment(batch)["x"], batch["x"].flip(-1))
+
+
+def test_a_plugin_input_kind_declared_as_an_image_gets_image_augmentations():
+    from studio.spec.inputs import InputKind, register_input_kind, unregister_input_kind
+    from studio.spec.shapes import BATCH, TensorShape
+
+    register_input_kind(InputKind(
+        "thermal", "A thermal camera frame [1, H, W]", ("height", "width"),
+        lambda p: TensorShape.of(BATCH, 1, p["height"], p["width"], axes="BCHW"), preview="image"), "test")
+    try:
+        info = DatasetInfo("cam", "classification", inputs={"x": {"kind": "thermal", "height": 8, "width": 8}})
+        batch = _images()
+        out = build_augment({"flip": 1.0}, info)(batch)
+        assert torch.equal(out["x"], batch["x"].flip(-1))
+        unknown = DatasetInfo("x", "classification", inputs={"x": {"kind": "no-such-kind"}})
+        with pytest.raises(DataError, match="applies to images"):
+            build_augment({"flip": 1.0}, unknown)
+    finally:
+        unregister_input_kind("thermal")
