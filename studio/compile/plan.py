@@ -65,13 +65,15 @@ class LossInfo:
     weight: float = 1.0  # this loss's weight in the total
     metric: str = "none"  # the metric scored on validation ("none": none)
     ignore_index: int | None = None  # the label left out of loss and metric
+    reduction: str = "mean"  # what the loss module returns over a batch: "mean" or "sum"
 
     @classmethod
     def of(cls, role, params: dict) -> "LossInfo":
         return cls(target=str(params[role.target]),
                    weight=float(params[role.weight]) if role.weight else 1.0,
                    metric=str(params[role.metric]) if role.metric else "none",
-                   ignore_index=int(params[role.ignore_index]) if role.ignore_index else None)
+                   ignore_index=int(params[role.ignore_index]) if role.ignore_index else None,
+                   reduction=role.reduction)
 
     def metric_options(self, params: dict) -> dict:
         """What a metric is built from: the node's parameters, with the declared target

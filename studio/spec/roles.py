@@ -15,18 +15,28 @@ ROLE_INPUT = "input"
 ROLE_OUTPUT = "output"  # loss and plain output nodes: they mark what the model returns
 
 
+REDUCTIONS = ("mean", "sum")
+
+
 @dataclass(frozen=True)
 class LossRole:
     """How the trainer uses a loss layer; each field names one of the layer's parameters.
 
-    The loss module is called as ``module(prediction, batch[target])`` and returns the mean
-    over the batch; the total loss is the sum of each loss times its weight.
+    The loss module is called as ``module(prediction, batch[target])``. ``reduction`` says
+    what it returns: the mean over the batch ("mean"), or the sum over it ("sum"), which
+    the trainer divides by the batch size; the total loss is the sum of each loss's mean
+    times its weight.
     """
 
     target: str = "target"  # a "str" parameter: the dataset field holding the targets
     weight: str | None = "weight"  # a "float" parameter: this loss's weight in the total (None: 1)
     metric: str | None = "metric"  # a "choice" parameter: the metric scored on validation ("none": none)
     ignore_index: str | None = None  # an "int" parameter: the label left out of loss and metric
+    reduction: str = "mean"  # what the module returns over a batch: "mean" or "sum"
+
+    def __post_init__(self) -> None:
+        if self.reduction not in REDUCTIONS:
+            raise TypeError(f"a loss's reduction is one of {', '.join(REDUCTIONS)}, not {self.reduction!r}")
 
     def params(self) -> dict[str, tuple[str, str]]:
         """The declared parameter of each field and the kind it must have."""

@@ -125,7 +125,10 @@ class Trainer:
             name = o.loss.metric
             metric = create_metric(name, o.loss.metric_options(o.params))
             key = name if len(scored) == 1 else f"{o.node}.{name}"
-            self.loss_plan.append((i, model.losses[o.node], o.loss.target, o.loss.weight, metric, key))
+            module = model.losses[o.node]
+            if o.loss.reduction == "sum":  # the trainer works with means over the batch
+                module = _BatchMean(module)
+            self.loss_plan.append((i, module, o.loss.target, o.loss.weight, metric, key))
         if not self.loss_plan:
             raise TrainingError("the graph has no loss node: connect an output to a loss to train it")
         self._frozen_norms = [m for n in model.frozen_nodes for m in model.layers[n].modules()
@@ -420,6 +423,17 @@ class Trainer:
                     if self.writes_files and self.epoch > 0 else "")
             self.message = f"{exc}{kept}. Try a lower learning rate or gradient clipping."
         return self._result()
+
+
+class _BatchMean(torch.nn.Module):
+    """A loss declared with ``reduction="sum"``, divided by the batch size."""
+
+    def __init__(self, loss: torch.nn.Module) -> None:
+        super().__init__()
+        self.loss = loss
+
+    def forward(self, prediction, target):
+        return self.loss(prediction, target) / prediction.shape[0]
 
 
 def _accepts_channels_last(model, device) -> bool:

@@ -147,3 +147,50 @@ def test_a_plugin_input_kind_gives_its_shape_fits_data_trains_and_exports(multic
     assert dynamic_axes(result.model, g) == {"x": [0, 2]}  # the kind's length axis stays free
     report = export_onnx(g, tmp_path / "m.onnx", module=result.model.eval(), exporter="legacy")
     assert any("length" in c["case"] for c in report.checks)  # checked at a second length too
+
+
+def test_a_loss_that_returns_a_sum_is_declared_so_and_trains_like_its_mean(tmp_path):
+    """``LossRole(reduction="sum")``: the trainer divides by the batch size, so a summed
+    cross-entropy trains to exactly the curve of the built-in (mean) one."""
+    from dataclasses import replace
+
+    from studio.spec import roles
+
+    registry = builtin_registry()
+    mean_spec = registry.get("CrossEntropyLoss")
+
+    def summed(p, ins):
+        ctor = mean_spec.build(p, ins)
+
+        class SummedCrossEntropy(ctor.cls):
+            def forward(self, scores, labels):
+                return super().forward(scores, labels) * scores.shape[0]
+
+        return type(ctor)(SummedCrossEntropy, ctor.kwargs)
+
+    registry.add(replace(mean_spec, id="SummedCrossEntropy", legacy_ids=(), build=summed,
+                         loss=replace(mean_spec.loss, reduction="sum")))
+    histories = []
+    for loss_type in ("CrossEntropyLoss", "SummedCrossEntropy"):
+        torch.set_num_threads(1)
+        g = Graph(registry)
+        g.add_node("Input", {"kind": "vector", "features": 6}, node_id="x")
+        g.add_node("Linear", {"out_features": 3}, node_id="fc")
+        g.add_node(loss_type, {"target": "y"}, node_id="loss")
+        g.connect("x", "out", "fc", "in")
+        g.connect("fc", "out", "loss", "in")
+        project = Project(g, name=loss_type)
+        project.training.update(epochs=3, batch_size=32, learning_rate=0.05, seed=3)
+        gen = torch.Generator().manual_seed(0)
+        y = torch.randint(0, 3, (200,), generator=gen)
+        x = torch.randn(3, 6, generator=gen)[y] * 3 + torch.randn(200, 6, generator=gen)
+        data = TensorData({"x": x, "y": y})
+        info = DatasetInfo("blobs", "classification", classes=["a", "b", "c"],
+                           inputs={"x": {"kind": "vector", "features": 6}})
+        split = DataSplit(data.subset(torch.arange(40, 200)), data.subset(torch.arange(40)), info)
+        histories.append(train_project(project, data=split, run_dir=tmp_path / loss_type).history)
+    for a, b in zip(*histories):
+        assert a["train_loss"] == pytest.approx(b["train_loss"], rel=1e-5)
+        assert a["val_loss"] == pytest.approx(b["val_loss"], rel=1e-5)
+    with pytest.raises(TypeError, match="reduction"):
+        roles.LossRole(reduction="median")
