@@ -15,6 +15,7 @@ from typing import Mapping
 import torch
 
 from studio.core.errors import StudioError
+from studio.core.project import weights_beside
 
 PREFIX = "layers."
 
@@ -105,8 +106,7 @@ def transfer_weights(module: torch.nn.Module, source, only: list[str] | None = N
 def sibling_weights(project_path: str | Path) -> Path | None:
     """``<name>.weights.safetensors`` beside a project file (what ``studio import`` writes and
     the transfer template ships), or None."""
-    p = Path(project_path)
-    candidate = p.with_name(p.stem + ".weights.safetensors")
+    candidate = weights_beside(project_path)
     return candidate if candidate.is_file() else None
 
 
@@ -152,5 +152,4 @@ def attach_weights(project, source) -> tuple[TransferReport, Path]:
         raise StudioError(f"no weights matched, so nothing was written: {report}")
     matched = set(report.matched)
     state = {k: v for k, v in module.state_dict().items() if k[len(PREFIX):].partition(".")[0] in matched}
-    p = Path(project.path)
-    return report, save_weights(state, p.with_name(p.stem + ".weights.safetensors"))
+    return report, save_weights(state, weights_beside(project.path))

@@ -8,6 +8,7 @@ from typing import Any
 
 from studio.core import jsontext
 from studio.core.errors import clip as clip_text
+from studio.core.units import human, human_bytes  # noqa: F401  (the commands import them from here)
 
 
 def emit_json(obj: dict[str, Any]) -> None:
@@ -45,18 +46,3 @@ def clip(message: str) -> str:
 
 def error(message: str) -> None:
     print(f"studio: {clip(message)}", file=sys.stderr)
-
-
-def human(n: float) -> str:
-    """1234567 -> '1.23M'."""
-    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(n) >= size:
-            return f"{n / size:.3g}{unit}"
-    return f"{n:g}"
-
-
-def human_bytes(n: float) -> str:
-    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
-        if n >= size:
-            return f"{n / size:.1f} {unit}"
-    return f"{int(n)} B"

@@ -9,11 +9,11 @@ import warnings
 from studio.cli._args import output_problem
 from studio.cli._output import emit_json, error, human_bytes
 from studio.core.errors import StudioError
-from studio.core.project import load
+from studio.core.project import load, weights_beside
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from studio.export.formats import FORMATS
+    from studio.export.formats import DEFAULT_OPSET, EXPORTERS, FORMATS
 
     p.add_argument("project", help="project file (.json)")
     p.add_argument("--format", required=True, choices=list(FORMATS), help="what to write")
@@ -21,8 +21,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weights", default=None,
                    help="run folder, .safetensors or state_dict/checkpoint file (default: the project's "
                         "<name>.weights.safetensors if there is one, else random weights)")
-    p.add_argument("--opset", type=int, default=None, help="ONNX opset (default 18)")
-    p.add_argument("--exporter", choices=("auto", "legacy", "dynamo"), default="auto",
+    p.add_argument("--opset", type=int, default=None, help=f"ONNX opset (default {DEFAULT_OPSET})")
+    p.add_argument("--exporter", choices=EXPORTERS, default="auto",
                    help="ONNX exporter: auto (legacy, falling back to dynamo), legacy or dynamo")
     p.add_argument("--quantize", choices=("int8",), default=None,
                    help="onnx only: int8 (static QDQ calibrated on the training data; dynamic for LSTM or "
@@ -60,8 +60,7 @@ def _points(text: str) -> float:
 def run(args: argparse.Namespace) -> int:
     from studio.export.common import quiet_native_stderr
     from studio.export.errors import ExportError
-    from studio.export.formats import export_project
-    from studio.export.onnx import OPSETS
+    from studio.export.formats import OPSETS, export_project
     from studio.export.weights import WeightsError
     from studio.transfer import weights_for_export
 
@@ -87,8 +86,7 @@ def run(args: argparse.Namespace) -> int:
     except StudioError as exc:
         return _fail(args, str(exc), 2)
     if args.weights is None and project.path is not None:
-        p = project.path
-        beside = p.with_name(p.stem + ".weights.safetensors")
+        beside = weights_beside(project.path)
         if beside.is_file():  # an imported model's weights, or a project's starting weights
             args.weights = str(beside)
             if args.json:

@@ -60,6 +60,15 @@ class Project:
     def source_path(self) -> Path | None:
         return self.path or self.origin
 
+    def snapshot(self, doc: dict[str, Any] | None = None, name: str | None = None) -> "Project":
+        """An independent copy (of ``doc`` when given: a run's saved copy of this project)
+        that keeps this project's file and origin, so data paths, run folders and weights
+        beside it resolve as they do for the original. Work on another thread runs on one:
+        the editor may change its own copy meanwhile."""
+        copy = from_dict(self.to_dict() if doc is None else doc, name or self.name, self.graph.registry)
+        copy.path, copy.origin = self.path, self.origin
+        return copy
+
     # ---- writing -------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         g = self.graph
@@ -97,6 +106,17 @@ class Project:
         atomic_write_text(target, text)
         self.path = target
         return target
+
+
+WEIGHTS_SUFFIX = ".weights.safetensors"
+
+
+def weights_beside(project_path: str | os.PathLike) -> Path:
+    """``<stem>.weights.safetensors`` beside a project file: the weights an imported model
+    comes with, a template's pretrained body, or what "Start from weights" kept. Training
+    starts from them and exports default to them."""
+    p = Path(project_path)
+    return p.with_name(p.stem + WEIGHTS_SUFFIX)
 
 
 def _jsonable(params: dict[str, Any]) -> dict[str, Any]:

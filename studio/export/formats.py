@@ -16,6 +16,12 @@ FORMATS = {
     "program": ("torch.export program (torch.export.load)", ".pt2"),
 }
 
+# The ONNX choices offered by ``studio export`` and the export dialog (torch-free, so
+# both can list them before an export runs).
+DEFAULT_OPSET = 18
+OPSETS = range(13, 22)
+EXPORTERS = ("auto", "legacy", "dynamo")  # auto: legacy, falling back to dynamo
+
 
 def default_suffix(fmt: str) -> str:
     return FORMATS[fmt][1]
@@ -26,7 +32,7 @@ def export_project(project: Project, fmt: str, out: str | Path, *, weights=None,
     """Export ``project`` as ``fmt`` to ``out``; returns the format's report (``.to_json()``)."""
     from studio.export import pytorch
     from studio.export.common import build_module  # torch: only once an export runs
-    from studio.export.onnx import DEFAULT_OPSET, export_onnx
+    from studio.export.onnx import export_onnx
 
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")

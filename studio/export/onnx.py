@@ -25,11 +25,8 @@ from studio.core.atomic import atomic_write_bytes
 from studio.core.graph import Graph
 from studio.export.common import dynamic_axes, prepare, sample_inputs
 from studio.export.errors import ExportError
+from studio.export.formats import DEFAULT_OPSET, EXPORTERS, OPSETS
 from studio.export.tolerance import TOLERANCE, allowed, difference
-
-DEFAULT_OPSET = 18
-OPSETS = range(13, 22)
-EXPORTERS = ("auto", "legacy", "dynamo")
 
 Progress = Callable[[str, float], None]
 

@@ -21,7 +21,7 @@ from studio.core.analysis import analyze
 from studio.core.bulk import collector_paused
 from studio.core.graph import NODE_ID, Graph
 from studio.core.layout import apply_layout
-from studio.core.project import Project
+from studio.core.project import Project, weights_beside
 from studio.export.errors import ImportModelError
 from studio.export.onnx_constants import constant_value, fold, tensor_dims
 from studio.export.onnx_ops import DATA_INPUTS, HANDLERS, Unmapped, Val
@@ -38,8 +38,7 @@ class ImportResult:
     check: Verification | None = None  # the imported graph against onnxruntime on the source file
 
     def weights_path(self, project_path: str | Path) -> Path:
-        p = Path(project_path)
-        return p.with_name(p.stem + ".weights.safetensors")
+        return weights_beside(project_path)
 
     def save(self, project_path: str | Path) -> tuple[Path, Path]:
         """Write the project and its weights (``<name>.weights.safetensors`` beside it)."""

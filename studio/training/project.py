@@ -97,13 +97,10 @@ def _check_resume_overrides(folder: RunFolder, saved: dict, overrides: dict) -> 
 def _run_project(folder: RunFolder, info: dict, project):
     """The project as it was when the run started (saved in run.json): a resumed run trains
     exactly that graph and data, whatever the project file holds now."""
-    from studio.core.project import from_dict
-
     snapshot = info.get("project")
     if not isinstance(snapshot, dict):
         return project, None
-    saved = from_dict(snapshot, name=str(folder.info_path), registry=project.graph.registry)
-    saved.path, saved.origin = project.path, project.origin  # data paths and runs stay where they were
+    saved = project.snapshot(snapshot, name=str(folder.info_path))  # data paths and runs stay where they were
     now = project.to_dict()
     changed = (["graph"] if any(snapshot.get(k) != now.get(k) for k in ("nodes", "edges")) else []) + (
         ["data"] if snapshot.get("data") != now.get("data") else [])

@@ -34,6 +34,7 @@ from typing import Any
 from studio.core import checksums, jsontext
 from studio.core.atomic import atomic_path, atomic_write_bytes, atomic_write_text
 from studio.core.errors import StudioError, clip
+from studio.core.userdir import user_dir
 from studio.core.pickled import refusal
 from studio.training.callbacks import TrainingCallback
 
@@ -43,9 +44,7 @@ class RunError(StudioError):
 
 
 def user_runs_dir() -> Path:
-    base = os.environ.get("STUDIO_USER_DIR") or os.path.join(
-        os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share"), "layer-studio")
-    return Path(base) / "runs"
+    return user_dir() / "runs"
 
 
 def runs_dir_for(project) -> Path:

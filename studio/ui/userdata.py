@@ -1,28 +1,19 @@
-"""The user's data folder: recent files, autosaves and UI preferences.
-
-``STUDIO_USER_DIR`` overrides the platform folder (tests and portable installs use it).
-"""
+"""Recent files, autosaves and UI preferences, in the user's folder
+(:func:`studio.core.userdir.user_dir`, which ``STUDIO_USER_DIR`` overrides)."""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+from studio.core import userdir
 from studio.core.atomic import atomic_write_text
 
 MAX_RECENT = 10
 
 
 def user_dir() -> Path:
-    env = os.environ.get("STUDIO_USER_DIR")
-    if env:
-        path = Path(env)
-    else:
-        from PySide6.QtCore import QStandardPaths
-
-        base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
-        path = Path(base or Path.home() / ".local" / "share") / "layer-studio"
+    path = userdir.user_dir()
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -234,3 +234,17 @@ def test_process_killed_mid_save_leaves_the_old_file(graph, tmp_path):
     assert proc.returncode == 9, proc.stderr.decode()
     assert path.read_bytes() == before
     assert load(path).graph.node("fc").params["out_features"] == 3
+
+
+def test_a_snapshot_is_independent_and_keeps_where_the_project_lives(tmp_path):
+    from studio.core.project import weights_beside
+
+    project = load(template_path(template_names()[0]))
+    project.path = tmp_path / "mine.json"
+    copy = project.snapshot()
+    assert copy.to_dict() == project.to_dict()
+    assert (copy.path, copy.origin) == (project.path, template_path(template_names()[0]))
+    first = project.graph.nodes[0].id
+    project.graph.nodes[0].params["changed"] = 1  # the editor goes on editing its own copy
+    assert "changed" not in copy.graph.node(first).params
+    assert weights_beside(copy.path) == tmp_path / "mine.weights.safetensors"
