@@ -13,13 +13,11 @@ Input nodes' new shape when the box for it is ticked.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QApplication,
     QCheckBox,
     QComboBox,
     QFileDialog,
@@ -47,50 +45,41 @@ from studio.spec.roles import ROLE_INPUT
 from studio.ui.commands import SetData
 from studio.ui.data_preview import BalanceBars, ImageGrid, RowsTable, WaveView
 from studio.ui.param_editors import ParamEditor, build_form
+from studio.ui.workers import create_worker
 
 PREVIEW_SAMPLES = 32
 
 
+def _load_preview(config: dict, seed: int, val_split: float) -> dict:
+    """Load the data and what the preview shows of it (on a worker thread)."""
+    split = load_data(config, seed=seed, val_split=val_split)
+    return {"split": split, "batch": take(split.train, PREVIEW_SAMPLES),
+            "balance": class_balance(split), "pairs": text_pairs(split)}
+
+
 class _Loader(QObject):
-    """Loads in a Python thread and reports on the GUI thread through a queued signal."""
+    """Starts a load on a worker thread and reports its result, tagged with its request."""
 
     finished = Signal(int, object, str)
 
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self._threads: list[threading.Thread] = []
-        self._closing = False
-        # A loader thread still inside torch when the interpreter exits aborts the process
-        # ("terminate called without an active exception"): wait for it before quitting.
-        app = QApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(self.wait)
-
     def start(self, request: int, config: dict, seed: int, val_split: float) -> None:
-        self._threads = [t for t in self._threads if t.is_alive()]
-        thread = threading.Thread(target=self._run, args=(request, config, seed, val_split), daemon=True,
-                                  name="data-preview")
-        self._threads.append(thread)
-        thread.start()
+        worker = create_worker(_load_preview, config, seed, val_split, _name="data-preview", _start=False,
+                               _connect={"returned": self._returned, "errored": self._errored})
+        worker.request = request
+        worker.start()
 
-    def wait(self, timeout: float = 30.0) -> None:
-        self._closing = True
-        for thread in self._threads:
-            thread.join(timeout)
-        self._threads = []
+    # Slots are methods, so a loader deleted meanwhile (its panel closed) is simply not called.
+    def _returned(self, payload: dict) -> None:
+        self.finished.emit(self.sender().request, payload, "")
 
-    def _run(self, request, config, seed, val_split) -> None:
-        try:
-            split = load_data(config, seed=seed, val_split=val_split)
-            payload = {"split": split, "batch": take(split.train, PREVIEW_SAMPLES),
-                       "balance": class_balance(split), "pairs": text_pairs(split)}
-            result = (request, payload, "")
-        except StudioError as exc:
-            result = (request, None, str(exc))
-        except Exception as exc:  # a bug or an odd file must not take the editor down
-            result = (request, None, f"could not load: {exc.__class__.__name__}: {exc}")
-        if not self._closing:
-            self.finished.emit(*result)
+    def _errored(self, exc: BaseException) -> None:
+        self.finished.emit(self.sender().request, None, _load_error(exc))
+
+
+def _load_error(exc: BaseException) -> str:
+    if isinstance(exc, StudioError):
+        return str(exc)
+    return f"could not load: {exc.__class__.__name__}: {exc}"  # a bug or an odd file: the editor stays
 
 
 class SourceForm(QWidget):

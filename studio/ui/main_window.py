@@ -34,7 +34,8 @@ from studio.ui.palette import Palette
 from studio.ui.problems import ProblemsPanel
 from studio.ui.search_popup import SearchPopup
 
-PLUGIN_MODULES = ("studio.ui.training_panel", "studio.ui.data_panel", "studio.ui.export_dialog")
+PLUGIN_MODULES = ("studio.ui.training_panel", "studio.ui.data_panel", "studio.ui.export_dialog",
+                  "studio.ui.model_import", "studio.ui.start_weights")
 
 _OPEN_WINDOWS: list = []  # windows made by New Window, kept alive until closed
 

@@ -1,14 +1,13 @@
 """The training panel: device, settings, Train / Pause / Stop, progress and live curves.
 
-Training runs on a compiled snapshot in a :class:`~studio.ui.workers.TrainingWorker`
-thread; editing the graph meanwhile never touches it, and the panel says so. Numbers
+Training runs on a compiled snapshot in a :class:`~studio.ui.training_worker.TrainingWorker`
+(a worker thread); editing the graph meanwhile never touches it, and the panel says so. Numbers
 arrive in batched signals and go to :class:`~studio.ui.training_plots.TrainingPlots`,
 which redraws from its own timer.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 
@@ -21,23 +20,22 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.errors import StudioError
-from studio.core.project import from_dict
 from studio.core.settings import TRAINING_PARAMS
 from studio.training.devices import list_devices
 from studio.training.runs import RunFolder, list_runs, runs_dir_for, short_run_name
 from studio.training.status import RunStatus
 from studio.ui.commands import SetSetting
 from studio.ui.param_editors import build_form
+from studio.ui.workers import create_worker
 
 LIVE_TEXT_SECONDS = 0.25
 RUN_STATUS_ROLE = Qt.ItemDataRole.UserRole + 1
 RESUMABLE = ("stopped", "error", "running")  # a NaN would come back at the same step
 PROBE_DELAY_MS = 1500
-_LIVE: set = set()  # running threads, kept alive even if their panel is deleted
 
 
 class _DeviceProbe(QObject):
-    """Lists the devices on a Python thread and hands the list to the GUI thread."""
+    """Lists the devices on a worker thread and hands the list to the GUI thread."""
 
     found = Signal(object)
     started = False
@@ -46,12 +44,11 @@ class _DeviceProbe(QObject):
         if self.started:
             return
         self.started = True
-        self._thread = threading.Thread(target=lambda: self.found.emit(list_devices()), daemon=True,
-                                        name="device-probe")
-        self._thread.start()
-        app = QApplication.instance()
-        if app is not None:  # a thread inside torch's import at exit would abort the process
-            app.aboutToQuit.connect(lambda: self._thread.join(30))
+        # Slots are methods, so a probe deleted meanwhile (its window closed) is simply not called.
+        self.worker = create_worker(list_devices, _name="device-probe", _connect={"returned": self._found})
+
+    def _found(self, devices) -> None:
+        self.found.emit(devices)
 
 
 class TrainingPanel(QWidget):
@@ -61,7 +58,6 @@ class TrainingPanel(QWidget):
         super().__init__(parent)
         self.document = document
         self.worker: TrainingWorker | None = None
-        self.thread = None
         self.graph_changed = False
         self._build()
         document.graphChanged.connect(self._on_graph_changed)
@@ -256,8 +252,7 @@ class TrainingPanel(QWidget):
         if self.running:
             return
         project = self.document.project
-        snapshot = from_dict(project.to_dict(), project.name, project.graph.registry)
-        snapshot.path, snapshot.origin = project.path, project.origin
+        snapshot = project.snapshot()
         device = self.device.currentData() or "auto"
         self.plots.reset()
         if resume is not None:
@@ -269,7 +264,7 @@ class TrainingPanel(QWidget):
         self.live.setText("")
         self._live_at = 0.0
         self.status.setText("Preparing: compiling the graph and loading the data…")
-        from studio.ui.workers import TrainingWorker, start_worker  # torch comes with them
+        from studio.ui.training_worker import TrainingWorker  # torch comes with it
 
         self.worker = TrainingWorker(snapshot, data=data, device=device, max_batches=max_batches, resume=resume)
         self.worker.started.connect(self._on_started)
@@ -277,7 +272,7 @@ class TrainingPanel(QWidget):
         self.worker.progress.connect(self._on_progress)
         self.worker.epochEnded.connect(self.plots.add_epoch)
         self.worker.finished.connect(self._on_finished)
-        self.thread = start_worker(self.worker)
+        self.worker.start()
         if self.dock is not None:
             self.dock.show()
             self.dock.raise_()
@@ -285,9 +280,6 @@ class TrainingPanel(QWidget):
             if window is not None and self.dock.height() < 0.35 * window.height():
                 # Curves need room to be read; the canvas keeps the rest.
                 window.resizeDocks([self.dock], [int(0.42 * window.height())], Qt.Orientation.Vertical)
-        # The thread object must outlive this panel if the window closes mid-run.
-        _LIVE.add(self.thread)
-        self.thread.finished.connect(lambda t=self.thread: _LIVE.discard(t))
         self._set_running(True)
 
     def stop(self) -> None:
@@ -353,7 +345,6 @@ class TrainingPanel(QWidget):
 
     def _on_finished(self, outcome: dict) -> None:
         self.worker = None
-        self.thread = None
         self._set_running(False)
         self.status.setText({RunStatus.COMPLETED: "Finished", RunStatus.STOPPED: "Stopped",
                              RunStatus.EARLY_STOPPING: "Stopped early"}
@@ -368,10 +359,9 @@ class TrainingPanel(QWidget):
 
     def shutdown(self, wait_ms: int = 10_000) -> None:
         """Stop a running worker and wait for its thread (window closing, tests)."""
-        if self.worker is not None and self.thread is not None:
-            thread = self.thread
+        if self.worker is not None:
             self.worker.stop()
-            thread.wait(wait_ms)
+            self.worker.wait(wait_ms)
 
     def point_counts(self) -> dict[str, int]:
         return self.plots.point_counts()

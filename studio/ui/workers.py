@@ -1,117 +1,175 @@
-"""The training worker: a QObject living in a QThread that runs ``train_project``.
+"""Background work for the UI: one helper, in the manner of superqt's ``create_worker``.
 
-The trainer thread only appends numbers to a list per batch; every ~50 ms the list
-goes out in one signal, so the UI thread sees a few signals a second however fast the
-batches are, and it redraws from its own timer.
+Work is a plain function or a generator function; it runs on a thread of its own and
+the UI thread hears about it only through signals::
+
+    worker = create_worker(load, config, _connect={"returned": show, "errored": fail})
+
+- ``started`` when the work begins;
+- ``yielded(value)`` for each value a generator yields, or that a function passes to
+  ``report`` (work that runs someone else's loop, such as the trainer's callbacks or an
+  exporter's progress function, cannot yield: with ``_report=True`` it is called with
+  ``report=`` the worker's :meth:`Worker.report`);
+- ``returned(value)`` with the return value, or ``aborted`` instead when ``abort()`` was
+  called: a generator stops at its next ``yield``; a function sees ``abort_requested``
+  or an ``_on_abort`` hook (the trainer's stop flag);
+- ``errored(exception)`` when the work raises;
+- ``finished`` last, always.
+
+The app never waits for a thread that has nothing to do: a worker's thread ends with
+its work. When the app quits it asks the workers still running to abort and waits for
+them (a thread still inside torch when the interpreter exits aborts the process).
 """
 
 from __future__ import annotations
 
-import time
+import inspect
+import threading
+import traceback
+from typing import Any, Callable
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, Slot
 
-from studio.training import Control, TrainingError, prepare
-from studio.training.outcome import describe_error
-from studio.training.progress import ProgressTracker
-from studio.training.status import RunStatus
+from studio.core.errors import StudioError
 
-FLUSH_SECONDS = 0.05
+QUIT_WAIT_MS = 30_000
+
+_RUNNING: set["Worker"] = set()  # kept alive until their thread ends, even if their owner is gone
+_quit_hook = False
 
 
-class _Relay(ProgressTracker):
-    """Trainer hooks -> worker signals, with per-batch numbers batched up; the progress
-    is the tracker's, as the command line prints it."""
-
-    def __init__(self, worker: "TrainingWorker") -> None:
+class _Thread(QThread):
+    def __init__(self, worker: "Worker") -> None:
         super().__init__()
         self.worker = worker
-        self.pending: list[float] = []  # step, loss, step, loss, ...
-        self.last_flush = 0.0
 
-    def on_train_start(self, trainer) -> None:
-        super().on_train_start(trainer)
-        self.worker.started.emit({
-            "run_dir": str(trainer.run.path) if trainer.run else "", "epochs": trainer.settings["epochs"],
-            "batches": self.batches, "device": str(trainer.device), "first_epoch": trainer.epoch,
-        })
-
-    def on_train_batch_end(self, trainer, batch: int, loss: float, size: int) -> None:
-        self.pending += (trainer.epoch + (batch + 1) / self.batches, loss)
-        now = time.perf_counter()
-        if now - self.last_flush >= FLUSH_SECONDS:
-            self.last_flush = now
-            self.flush()
-
-    def flush(self) -> None:
-        if self.pending:
-            self.worker.batchLosses.emit(self.pending)
-            self.pending = []
-        self.worker.progress.emit(self.snapshot())
-
-    def on_train_epoch_end(self, trainer, record: dict) -> None:
-        self.flush()
-        self.worker.epochEnded.emit(dict(record))
+    def run(self) -> None:
+        self.worker.work()
 
 
-class TrainingWorker(QObject):
-    started = Signal(dict)  # run_dir, epochs, batches, device, first_epoch
-    batchLosses = Signal(list)  # flat [x, loss, x, loss, ...]; x counts epochs (fractional)
-    progress = Signal(object)  # a studio.training.progress.Progress
-    epochEnded = Signal(dict)  # one history record
-    finished = Signal(dict)  # status, message, run_dir, history, progress (None if it never began)
-    errored = Signal(str)  # a run that failed; finished follows
+class Worker(QObject):
+    """Runs ``func(*args, **kwargs)`` on its own thread once ``start()`` is called."""
 
-    def __init__(self, project, *, data=None, device: str = "cpu", resume=None, max_batches=None) -> None:
+    started = Signal()
+    yielded = Signal(object)
+    returned = Signal(object)
+    aborted = Signal()
+    errored = Signal(object)  # the exception
+    finished = Signal()
+
+    def __init__(self, func: Callable, *args, _on_abort: Callable[[], Any] | None = None, _name: str = "",
+                 _report: bool = False, **kwargs) -> None:
         super().__init__()
-        self.project = project  # a snapshot: the editor may change its own copy meanwhile
-        self.data = data
-        self.device = device
-        self.resume = resume
-        self.max_batches = max_batches
-        self.control = Control()
+        self.func, self.args, self.kwargs = func, args, kwargs
+        if _report:
+            self.kwargs["report"] = self.report
+        self.on_abort = _on_abort
+        self.name = _name or getattr(func, "__name__", "worker")
+        self._abort = threading.Event()
+        self._thread: _Thread | None = None
+        self._ended = False
 
-    def stop(self) -> None:
-        self.control.request_stop()
+    # ---- from the UI thread -----------------------------------------------------------
+    def start(self) -> "Worker":
+        if self._thread is not None:
+            raise RuntimeError(f"worker {self.name!r} was already started")
+        _watch_quit()
+        self._thread = _Thread(self)
+        self._thread.setObjectName(self.name)
+        self._thread.finished.connect(self._thread_ended)
+        _RUNNING.add(self)
+        self._thread.start()
+        return self
 
-    def pause(self) -> None:
-        self.control.pause()
+    def abort(self) -> None:
+        """Ask the work to stop; ``aborted`` then comes instead of ``returned``."""
+        self._abort.set()
+        if self.on_abort is not None:
+            self.on_abort()
 
-    def resume_run(self) -> None:
-        self.control.resume()
+    @property
+    def abort_requested(self) -> bool:
+        return self._abort.is_set()
+
+    @property
+    def is_running(self) -> bool:
+        return self._thread is not None and not self._ended
+
+    def wait(self, ms: int = QUIT_WAIT_MS) -> bool:
+        """Block until the thread ends (closing a window, quitting); True when it did."""
+        return self._thread is None or self._thread.wait(ms)
+
+    # ---- on the worker's thread ---------------------------------------------------------
+    def report(self, value) -> None:
+        """Hand ``value`` to the UI thread as ``yielded``: what a function does instead of yielding."""
+        if not self.abort_requested:
+            self.yielded.emit(value)
+
+    def work(self) -> None:
+        self.started.emit()
+        try:
+            result = self.func(*self.args, **self.kwargs)
+            if inspect.isgenerator(result):
+                result = self._drain(result)
+            if self.abort_requested:
+                self.aborted.emit()
+            else:
+                self.returned.emit(result)
+        except Exception as exc:  # the UI shows it; the app survives
+            if not isinstance(exc, StudioError):  # a bug: keep its traceback for the report
+                traceback.print_exc()
+            self.errored.emit(exc)
+        finally:
+            self.finished.emit()
+
+    def _drain(self, gen):
+        while True:
+            if self.abort_requested:
+                gen.close()
+                return None
+            try:
+                value = next(gen)
+            except StopIteration as stop:
+                return stop.value
+            self.report(value)
 
     @Slot()
-    def run(self) -> None:
-        relay = _Relay(self)
-        outcome = {"status": RunStatus.ERROR, "message": "", "run_dir": "", "history": []}
-        try:
-            trainer = prepare(self.project, data=self.data, device=self.device, resume=self.resume,
-                              callbacks=[relay], control=self.control, max_batches=self.max_batches)
-            result = trainer.fit(resume=self.resume is not None)
-            outcome = {"status": result.stopped_reason, "message": result.message,
-                       "run_dir": str(result.run_dir or ""), "history": result.history}
-        except TrainingError as exc:
-            if exc.result is not None:
-                outcome.update(status=exc.result.stopped_reason, run_dir=str(exc.result.run_dir or ""),
-                               history=exc.result.history)
-            outcome["message"] = str(exc)
-            self.errored.emit(str(exc))
-        except Exception as exc:  # bad data, bad device: the app survives, the message shows
-            outcome["message"] = describe_error(exc)
-            self.errored.emit(outcome["message"])
-        if relay.pending:  # the last batches' losses, before the run's end is shown
-            self.batchLosses.emit(relay.pending)
-        outcome["progress"] = relay.snapshot()  # how the run ended, in the live line's terms
-        self.finished.emit(outcome)
+    def _thread_ended(self) -> None:
+        self._thread.wait()  # returns at once: the thread has left run()
+        self._ended = True
+        # Let go on the next turn of the event loop: dropping the last reference here
+        # would delete the thread while it is still emitting this very signal.
+        QTimer.singleShot(0, lambda: _RUNNING.discard(self))
 
 
-def start_worker(worker: TrainingWorker) -> QThread:
-    """Run ``worker`` in a new thread that quits (and is deleted) when it finishes."""
-    thread = QThread()
-    thread.setObjectName("training")
-    worker.moveToThread(thread)
-    thread.started.connect(worker.run)
-    # Direct: quit() is thread-safe, and a waiting UI thread could not deliver a queued call.
-    worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-    thread.start()
-    return thread
+def create_worker(func: Callable, *args, _connect: dict[str, Callable] | None = None, _start: bool = True,
+                  **kwargs) -> Worker:
+    """A :class:`Worker` for ``func``, its signals connected from ``_connect`` (signal name
+    to slot) before it starts, so no signal can be missed."""
+    worker = Worker(func, *args, **kwargs)
+    for name, slot in (_connect or {}).items():
+        getattr(worker, name).connect(slot)
+    if _start:
+        worker.start()
+    return worker
+
+
+def running_workers() -> list[Worker]:
+    return [w for w in _RUNNING if w.is_running]
+
+
+def stop_all(ms: int = QUIT_WAIT_MS) -> None:
+    """Abort every running worker and wait for each (the app is quitting)."""
+    workers = running_workers()
+    for worker in workers:
+        worker.abort()
+    for worker in workers:
+        worker.wait(ms)
+
+
+def _watch_quit() -> None:
+    global _quit_hook
+    app = QCoreApplication.instance()
+    if not _quit_hook and app is not None:
+        app.aboutToQuit.connect(stop_all)
+        _quit_hook = True

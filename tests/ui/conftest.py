@@ -37,6 +37,26 @@ def make_window(qtbot):
 
 
 @pytest.fixture
+def waves_window(make_window, tmp_path):
+    """A saved LSTM project (waves.json) with one finished run's weights, in a window."""
+    import torch
+
+    from studio.core.project import load
+    from studio.export.common import build_module
+    from studio.export.weights import save_weights
+    from studio.resources import template_path
+
+    torch.set_num_threads(1)
+    project = load(template_path("lstm_sequence"))
+    project.path = tmp_path / "waves.json"
+    project.save()
+    run = tmp_path / "runs" / "20260101-000000-waves"
+    run.mkdir(parents=True)
+    save_weights(build_module(project.graph).state_dict(), run / "weights.safetensors")
+    return make_window(project, plugins=True), run
+
+
+@pytest.fixture
 def window(make_window):
     return make_window()
 
