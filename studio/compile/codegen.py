@@ -12,14 +12,13 @@ from __future__ import annotations
 import ast
 import builtins
 import inspect
-import keyword
 import sys
 import textwrap
 from dataclasses import dataclass
 
 from studio import __version__
 from studio.compile.plan import CompileError, ExecutionPlan, build_plan
-from studio.core.graph import Graph
+from studio.core.graph import RESERVED_NAMES, Graph
 
 
 class CodegenError(CompileError):
@@ -47,12 +46,9 @@ class GeneratedCode:
         return out
 
 
-_RESERVED = set(dir(__import__("torch").nn.Module)) | {"torch", "nn", "self", "annotations"}
-
-
 def _safe(name: str, taken: set[str]) -> str:
     out = name
-    while keyword.iskeyword(out) or out in _RESERVED or out in taken:
+    while out in RESERVED_NAMES or out in taken:  # the names node names may not take either
         out += "_"
     taken.add(out)
     return out
