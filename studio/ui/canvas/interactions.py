@@ -7,7 +7,8 @@ from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsPathItem
 
 from studio.core.errors import GraphError
-from studio.ui.canvas.items import PortItem, wire_path
+from studio.ui.canvas.items import PortItem
+from studio.ui.canvas.routing import wire_path
 
 ALLOWED = QColor("#3cb371")
 REFUSED = QColor("#e0403a")

@@ -7,7 +7,8 @@ from PySide6.QtCore import QPointF, QRectF, Signal
 from PySide6.QtWidgets import QGraphicsScene
 
 from studio.core.graph import Edge, Graph, Node
-from studio.ui.canvas.items import ROUTE_CROWD, EdgeItem, NodeItem
+from studio.ui.canvas.items import EdgeItem, NodeItem
+from studio.ui.canvas.routing import ROUTE_CROWD
 
 
 RED_CODES = {"shape", "cycle", "unconnected_input"}
