@@ -44,7 +44,9 @@ ROUTE_CROWD = 40
 def blocking_rects(path: QPainterPath, obstacles, ends) -> list[QRectF]:
     """Node rectangles (other than the wire's own two, ``ends``) that ``path`` crosses.
     ``obstacles(rect)`` lists the node rectangles meeting ``rect``."""
-    candidates = [r for r in obstacles(path.boundingRect()) if r not in ends]
+    # A straight wire's box has no height (or width), and an empty rectangle meets nothing.
+    area = path.boundingRect().adjusted(-1, -1, 1, 1)
+    candidates = [r for r in obstacles(area) if r not in ends]
     if not candidates or len(candidates) > ROUTE_CROWD:
         return []  # nothing in the way, or a pile of nodes no detour would clear
     points = [path.pointAtPercent(i / ROUTE_SAMPLES) for i in range(1, ROUTE_SAMPLES)]
