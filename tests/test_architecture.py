@@ -96,3 +96,14 @@ def test_an_import_that_points_up_breaks_the_contracts(tmp_path):
     proc = _lint_imports(tmp_path)
     assert proc.returncode == 1
     assert "studio.spec.roles -> studio.layers.registry" in proc.stdout
+
+
+def test_the_ui_importing_the_command_line_breaks_the_contracts(tmp_path):
+    """The app and the command line share the packages below them, never each other's code."""
+    shutil.copy(PACKAGE.parent / "pyproject.toml", tmp_path)
+    shutil.copytree(PACKAGE, tmp_path / "studio", ignore=shutil.ignore_patterns("__pycache__"))
+    icons = tmp_path / "studio" / "ui" / "icons.py"
+    icons.write_text(icons.read_text() + "\nimport studio.cli._output  # noqa\n")
+    proc = _lint_imports(tmp_path)
+    assert proc.returncode == 1
+    assert "studio.ui does not import studio.cli BROKEN" in proc.stdout
