@@ -86,14 +86,15 @@ def spectrogram(wave: torch.Tensor, n_fft: int = 256) -> torch.Tensor:
 
 
 def text_pairs(split: DataSplit, n: int = 20) -> list[tuple[str, str]]:
-    from studio.data.importers.text_pairs import decode
+    from studio.data.tokens import CharVocab
 
     vocab = split.info.extra.get("vocab") or split.info.classes or []
     batch = take(split.train, n)
     target = split.info.extra.get("target", "tgt_out")
     if "src" not in batch or target not in batch:
         return []
-    return [(decode(s, vocab), decode(t, vocab)) for s, t in zip(batch["src"], batch[target])]
+    chars = CharVocab(vocab)
+    return [(chars.decode(s), chars.decode(t)) for s, t in zip(batch["src"], batch[target])]
 
 
 def input_params(spec: dict[str, Any]) -> dict[str, Any]:

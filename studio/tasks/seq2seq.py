@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import torch
 
+from studio.data.tokens import CharVocab
+
 
 class Seq2SeqError(ValueError):
     pass
@@ -106,14 +108,11 @@ def _eos(target: torch.Tensor, ignore_index: int) -> int | None:
 def translate(model, texts: list[str], vocab: list[str], src_length: int, steps: int, *,
               source: str = "src", decoder: str = "tgt_in", bos: int = 1, eos: int = 2, pad: int = 0,
               left_pad: bool = True) -> list[str]:
-    """Character-level inference: encode ``texts`` with ``vocab`` (unknown characters are
-    dropped), decode greedily, and return the output strings."""
-    index = {c: i for i, c in enumerate(vocab)}
-    rows = []
-    for text in texts:
-        ids = [index[c] for c in text if c in index][-src_length:]
-        padding = [pad] * (src_length - len(ids))
-        rows.append(padding + ids if left_pad else ids + padding)
+    """Character-level inference: encode ``texts`` with ``vocab`` as training did (an
+    unknown character is ``<unk>``, or left out when the vocabulary has none), decode
+    greedily, and return the output strings."""
+    chars = CharVocab(vocab, pad=pad, bos=bos, eos=eos)
+    rows = [chars.encode(text, src_length, left=left_pad) for text in texts]
     batch = {source: torch.tensor(rows, dtype=torch.long).reshape(len(rows), src_length),
              decoder: torch.full((len(rows), 1), bos, dtype=torch.long)}
     was_training = model.training
@@ -122,13 +121,4 @@ def translate(model, texts: list[str], vocab: list[str], src_length: int, steps:
         tokens = greedy_decode(model, batch, decoder, steps, eos=eos)
     finally:
         model.train(was_training)
-    out = []
-    for row in tokens.tolist():
-        chars = []
-        for i in row:
-            if i == eos:
-                break
-            if i not in (pad, bos) and 0 <= i < len(vocab):
-                chars.append(vocab[i])
-        out.append("".join(chars))
-    return out
+    return [chars.decode(row) for row in tokens.tolist()]

@@ -106,7 +106,9 @@ def test_dates_fields_are_teacher_forcing_pairs(dates):
 
 
 def test_dates_targets_are_the_iso_form_of_the_source(dates):
-    from studio.data.builtin.dates import FORMATS, decode
+    from studio.data.builtin.dates import FORMATS, TOKENS
+
+    decode = TOKENS.decode
 
     f = dates.val.fields
     wordings = set()
@@ -120,7 +122,9 @@ def test_dates_targets_are_the_iso_form_of_the_source(dates):
 
 
 def test_dates_train_and_validation_share_no_input_and_no_date(dates):
-    from studio.data.builtin.dates import decode
+    from studio.data.builtin.dates import TOKENS
+
+    decode = TOKENS.decode
 
     def texts(split):
         return {decode(s) for s in split.fields["src"]}

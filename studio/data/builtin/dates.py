@@ -15,11 +15,11 @@ import random
 import torch
 
 from studio.data.base import DatasetInfo, DataSplit, TensorData, split_indices
+from studio.data.tokens import BOS, EOS, PAD, CharVocab
 
-PAD, BOS, EOS = 0, 1, 2
 CHARS = " ,-./0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-VOCAB = ["<pad>", "<bos>", "<eos>", *CHARS]
-ID = {c: i for i, c in enumerate(VOCAB)}
+VOCAB = ["<pad>", "<bos>", "<eos>", *CHARS]  # no <unk>: every text is made from CHARS
+TOKENS = CharVocab(VOCAB)
 SRC_LEN = 32
 TGT_LEN = 11  # "YYYY-MM-DD" plus BOS or EOS
 FIRST, LAST = dt.date(1950, 1, 1), dt.date(2049, 12, 31)  # two-digit years are unambiguous here
@@ -53,24 +53,6 @@ FORMATS = (
 )
 
 
-def encode(text: str, length: int, left: bool = False) -> list[int]:
-    ids = [ID[c] for c in text][-length:]
-    pad = [PAD] * (length - len(ids))
-    return pad + ids if left else ids + pad
-
-
-def decode(ids) -> str:
-    """Token ids back to text, stopping at EOS and skipping padding and BOS."""
-    out = []
-    for i in ids:
-        i = int(i)
-        if i == EOS:
-            break
-        if i > EOS:
-            out.append(VOCAB[i])
-    return "".join(out)
-
-
 def make_dates(n: int, seed: int = 1234) -> tuple[TensorData, list[str], torch.Tensor]:
     """``n`` (date, wording) pairs without repeats; returns the data, the source texts and
     each sample's calendar day (to keep days apart across the split)."""
@@ -86,9 +68,9 @@ def make_dates(n: int, seed: int = 1234) -> tuple[TensorData, list[str], torch.T
         seen.add(text)
         iso = date.isoformat()
         texts.append(text)
-        src.append(encode(text, SRC_LEN, left=True))
-        tin.append([BOS] + encode(iso, TGT_LEN - 1))
-        tout.append(encode(iso, TGT_LEN - 1) + [EOS])
+        src.append(TOKENS.encode(text, SRC_LEN, left=True))
+        tin.append([BOS] + TOKENS.encode(iso, TGT_LEN - 1))
+        tout.append(TOKENS.encode(iso, TGT_LEN - 1) + [EOS])
         days.append(day)
     data = TensorData({"src": torch.tensor(src), "tgt_in": torch.tensor(tin), "tgt_out": torch.tensor(tout)})
     return data, texts, torch.tensor(days)
@@ -104,5 +86,5 @@ def load_dates(seed: int = 0, val_split: float = 0.2, n: int = 12000) -> DataSpl
         inputs={"src": {"kind": "tokens", "length": SRC_LEN, "vocab": len(VOCAB)},
                 "tgt_in": {"kind": "tokens", "length": 0, "vocab": len(VOCAB)}},
         extra={"vocab": VOCAB, "pad": PAD, "bos": BOS, "eos": EOS, "max_length": TGT_LEN,
-               "examples": [(texts[i], decode(data.fields["tgt_out"][i])) for i in tr[:8].tolist()]})
+               "examples": [(texts[i], TOKENS.decode(data.fields["tgt_out"][i])) for i in tr[:8].tolist()]})
     return DataSplit(data.subset(tr), data.subset(va), info)

@@ -21,30 +21,11 @@ from typing import TYPE_CHECKING
 from studio.data.base import DataError, DatasetInfo, TensorData
 from studio.data.importers._common import Skipped, existing_file, finish
 from studio.data.registry import dataset
+from studio.data.tokens import BOS, EOS, PAD, UNK, CharVocab
 from studio.spec.params import Param
 
 if TYPE_CHECKING:  # torch loads when data is read, not when the importer is declared
     import torch
-
-PAD, BOS, EOS, UNK = 0, 1, 2, 3
-SPECIALS = ["<pad>", "<bos>", "<eos>", "<unk>"]
-
-
-def encode(text: str, index: dict[str, int]) -> list[int]:
-    return [index.get(ch, UNK) for ch in text]
-
-
-def decode(ids, vocab: list[str]) -> str:
-    """Token ids back to text, stopping at EOS and leaving out padding and BOS."""
-    out = []
-    for i in ids:
-        i = int(i)
-        if i == EOS:
-            break
-        if i in (PAD, BOS):
-            continue
-        out.append(vocab[i] if 0 <= i < len(vocab) else "?")
-    return "".join(out)
 
 
 def _pad(rows: list[list[int]], length: int, left: bool = False) -> torch.Tensor:
@@ -93,10 +74,10 @@ def load_text_pairs(seed: int = 0, val_split: float = 0.2, path: str | None = No
     if not pairs:
         raise DataError(f"{path}: no source<TAB>target pairs found"
                         + (f"; first problem: {skipped[0]}" if skipped else ""))
-    vocab = SPECIALS + sorted({ch for s, t in pairs for ch in s + t})
-    index = {ch: i for i, ch in enumerate(vocab)}
-    src_ids = [encode(s, index) for s, _ in pairs]
-    tgt_ids = [encode(t, index) for _, t in pairs]
+    chars = CharVocab.of_texts(s + t for s, t in pairs)
+    vocab = chars.tokens
+    src_ids = [chars.encode(s) for s, _ in pairs]
+    tgt_ids = [chars.encode(t) for _, t in pairs]
     ls, lt = max(map(len, src_ids)), max(map(len, tgt_ids)) + 1
     fields = {
         "src": _pad(src_ids, ls, left=True),
