@@ -87,23 +87,24 @@ def test_packages_only_import_the_packages_below_them():
     assert "0 broken" in proc.stdout
 
 
-def test_an_import_that_points_up_breaks_the_contracts(tmp_path):
-    """The same check fails when the bottom of the stack imports the layers above it."""
+def _lint_with_import(tmp_path: Path, module: str, imported: str) -> subprocess.CompletedProcess:
+    """The contracts run over a copy of the package in which ``module`` also imports ``imported``."""
     shutil.copy(PACKAGE.parent / "pyproject.toml", tmp_path)
     shutil.copytree(PACKAGE, tmp_path / "studio", ignore=shutil.ignore_patterns("__pycache__"))
-    roles = tmp_path / "studio" / "spec" / "roles.py"
-    roles.write_text(roles.read_text() + "\nimport studio.layers.registry  # noqa\n")
-    proc = _lint_imports(tmp_path)
+    path = tmp_path / "studio" / module
+    path.write_text(path.read_text() + f"\nimport {imported}  # noqa\n")
+    return _lint_imports(tmp_path)
+
+
+def test_an_import_that_points_up_breaks_the_contracts(tmp_path):
+    """The same check fails when the bottom of the stack imports the layers above it."""
+    proc = _lint_with_import(tmp_path, "spec/roles.py", "studio.layers.registry")
     assert proc.returncode == 1
     assert "studio.spec.roles -> studio.layers.registry" in proc.stdout
 
 
 def test_the_ui_importing_the_command_line_breaks_the_contracts(tmp_path):
     """The app and the command line share the packages below them, never each other's code."""
-    shutil.copy(PACKAGE.parent / "pyproject.toml", tmp_path)
-    shutil.copytree(PACKAGE, tmp_path / "studio", ignore=shutil.ignore_patterns("__pycache__"))
-    icons = tmp_path / "studio" / "ui" / "icons.py"
-    icons.write_text(icons.read_text() + "\nimport studio.cli._output  # noqa\n")
-    proc = _lint_imports(tmp_path)
+    proc = _lint_with_import(tmp_path, "ui/icons.py", "studio.cli._output")
     assert proc.returncode == 1
     assert "studio.ui does not import studio.cli BROKEN" in proc.stdout
