@@ -5,6 +5,7 @@ Targets: VGG-19 imports in at most 10 s and exports with its check in at most 15
 at most twice the model's size. Each model runs in a fresh process, so its peak memory is its own.
 
     .venv/bin/python benchmarks/onnx_import.py [--models "VGG-19,ResNet-50"] [--no-export]
+    .venv/bin/python benchmarks/onnx_import.py --survey   # the exporter test models: what is refused
 """
 
 from __future__ import annotations
@@ -56,13 +57,46 @@ def one(name: str, path: Path, export: bool) -> dict:
     return row
 
 
+def survey() -> None:
+    """Import every small exporter model shipped with onnx; list what remains refused, by reason."""
+    import collections
+    import re
+
+    import onnx
+
+    from studio.export.errors import ImportModelError
+    from studio.export.onnx_import import import_onnx
+
+    warnings.simplefilter("ignore")
+    data = Path(onnx.__file__).parent / "backend" / "test" / "data"
+    files = sorted([*data.glob("pytorch-operator/*/model.onnx"), *data.glob("pytorch-converted/*/model.onnx")])
+    ok, reasons = 0, collections.Counter()
+    for f in files:
+        try:
+            import_onnx(f)
+            ok += 1
+        except ImportModelError as exc:
+            text = str(exc).split(": ", 1)[1]
+            found = re.findall(r"(\w+) x\d+ \(([^)]*)\)", text)
+            for op, why in found or [("input", re.sub(r"input \S+ has shape .*", "a shape other than [B, C, H, W], "
+                                                      "[B, C, L], [B, T, F], [B, F] or [B, T]", text))]:
+                reasons[(op, why)] += 1
+    print(f"{ok} of {len(files)} exporter test models import")
+    print("| refused | why | models |\n|---|---|---|")
+    for (op, why), n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])):
+        print(f"| {op} | {why} | {n} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--models", default=",".join(LIGHT_MODELS))
     parser.add_argument("--no-export", action="store_true", help="skip VGG-19's export")
+    parser.add_argument("--survey", action="store_true", help="the exporter test models shipped with onnx instead")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.survey:
+        return survey()
     if args.child:
         print(json.dumps(one(args.child, Path(args.path), export=args.child == "VGG-19" and not args.no_export)))
         return

@@ -82,7 +82,7 @@ def _split_pads(ctx, node, x: "Val", pads: list[int], n: int, value: float = 0.0
 def _t(array) -> torch.Tensor:
     array = np.asarray(array)
     if array.dtype.kind == "f" and array.dtype != np.float32:
-        raise Unmapped(f"{array.dtype} weights (Layer Studio computes in float32)")
+        raise Unmapped(f"{array.dtype} weights: Layer Studio computes in float32")
     array = np.ascontiguousarray(array)  # a copy only where the layout needs one
     return torch.from_numpy(array if array.flags.writeable else array.copy())
 
@@ -437,7 +437,7 @@ def prelu(ctx, node, a):
         shape.pop(0)
     per_channel = len(shape) == rank - 1 and all(d == 1 for d in shape[1:])
     if slope.size != 1 and not per_channel:
-        raise Unmapped(f"slopes of shape {list(slope.shape)} (PReLU takes one, or one per channel)")
+        raise Unmapped(f"slopes of shape {list(slope.shape)}: PReLU takes one, or one per channel")
     return ctx.layer(node, "PReLU", {"num_parameters": int(slope.size)}, [x], {"weight": _t(slope.reshape(-1))})
 
 

@@ -38,6 +38,9 @@ class Difference:
 def difference(got, want) -> Difference:
     """``got`` against the reference ``want`` (arrays or tensors of one shape), in float64."""
     got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
-    if not want.size:
-        return Difference(0.0, 0.0)
-    return Difference(float(np.abs(got - want).max()), float(np.abs(want).max()))
+    same = (got == want) | (np.isnan(got) & np.isnan(want))  # NaN where the reference has NaN agrees
+    if same.all():
+        return Difference(0.0, float(np.abs(want[np.isfinite(want)]).max(initial=0.0)))
+    finite = np.isfinite(want)
+    magnitude = float(np.abs(want[finite]).max(initial=0.0))
+    return Difference(float(np.abs(got - want)[~same].max()), magnitude)

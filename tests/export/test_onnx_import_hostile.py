@@ -133,3 +133,16 @@ def test_every_operator_that_would_fail_is_listed_not_only_the_first(registry, t
     message = str(info.value)
     assert "4 operator(s)" in message
     assert "Erf x2 (no Layer Studio layer)" in message and "Softmax x2 (a Softmax over the batch axis)" in message
+
+
+def test_float64_models_are_refused_not_cast(registry, tmp_path):
+    path = tmp_path / "m.onnx"
+    weights = numpy_helper.from_array(np.ones((4, 2), np.float64), "w")
+    m = _gemm_model(initializers=[weights])
+    path.write_bytes(m.SerializeToString())
+    with pytest.raises(ImportModelError, match="Gemm x1 .float64 weights: Layer Studio computes in float32"):
+        import_onnx(path, registry)
+    m.graph.input[0].type.tensor_type.elem_type = TensorProto.DOUBLE
+    path.write_bytes(m.SerializeToString())
+    with pytest.raises(ImportModelError, match="input x holds DOUBLE values; .* nothing is cast silently"):
+        import_onnx(path, registry)

@@ -86,3 +86,20 @@ def test_the_export_check_accepts_rounding_on_large_outputs_but_not_errors(relat
         with pytest.raises(ExportError, match="differs from the app's model"):
             onnx_export.export_onnx(project.graph, out, module=module)
         assert not out.exists()
+
+
+def test_nan_where_the_reference_has_nan_agrees_and_nan_elsewhere_does_not():
+    nan = float("nan")
+    assert difference(np.array([nan, 1.0]), np.array([nan, 1.0])).within()
+    assert not difference(np.array([nan, 1.0]), np.array([0.0, 1.0])).within()
+    assert not difference(np.array([0.0, 1.0]), np.array([nan, 1.0])).within()
+
+
+def test_an_old_opset_onnxruntime_cannot_run_is_verified_by_the_reference_evaluator(registry, tmp_path):
+    """onnxruntime has no kernel for Gemm before opset 7; onnx's reference evaluator has."""
+    nodes = [helper.make_node("Gemm", ["x", "w", "b"], ["y"], transB=1, broadcast=1)]
+    m = model(nodes, {"x": [3, 4]}, {"y": [3, 2]}, opset=6, initializers={"w": RNG.normal(size=(2, 4)).astype(
+        np.float32), "b": RNG.normal(size=(2,)).astype(np.float32)}, ir_version=3)
+    m.graph.input.extend([helper.make_tensor_value_info(n, 1, s) for n, s in (("w", [2, 4]), ("b", [2]))])
+    result = import_onnx(save(m, tmp_path / "m.onnx"), registry)
+    assert result.check.runner == "onnx's reference evaluator" and result.check.max_abs <= 1e-5
