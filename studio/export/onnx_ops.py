@@ -8,6 +8,7 @@ an exporter adds around an LSTM fold back into the one LSTM node they came from.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,7 +85,13 @@ def _t(array) -> torch.Tensor:
     if array.dtype.kind == "f" and array.dtype != np.float32:
         raise Unmapped(f"{array.dtype} weights: Layer Studio computes in float32")
     array = np.ascontiguousarray(array)  # a copy only where the layout needs one
-    return torch.from_numpy(array if array.flags.writeable else array.copy())
+    if array.flags.writeable:
+        return torch.from_numpy(array)
+    # A read-only view of the file's bytes (a weight as stored): shared, not copied; the
+    # state is saved or copied into modules, never changed in place.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.from_numpy(array)
 
 
 def conv(ctx, node, a):

@@ -146,3 +146,14 @@ def test_float64_models_are_refused_not_cast(registry, tmp_path):
     path.write_bytes(m.SerializeToString())
     with pytest.raises(ImportModelError, match="input x holds DOUBLE values; .* nothing is cast silently"):
         import_onnx(path, registry)
+
+
+def test_a_weight_whose_data_does_not_fill_its_shape_is_refused_in_one_line(registry, tmp_path):
+    big = numpy_helper.from_array(np.ones((4, 5000), np.float32), "w")  # large: not seen by the checker
+    big.raw_data = big.raw_data[:-8]
+    m = _gemm_model(initializers=[big])
+    m.graph.output[0].type.tensor_type.shape.dim[1].dim_value = 5000
+    path = tmp_path / "m.onnx"
+    path.write_bytes(m.SerializeToString())
+    with pytest.raises(ImportModelError, match=r"m.onnx: initializer w: its data does not fill its shape \[4, 5000\]"):
+        import_onnx(path, registry)
