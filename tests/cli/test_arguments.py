@@ -148,3 +148,11 @@ def test_a_checkpoint_that_holds_code_is_refused_in_one_line(tmp_path, capsys):
     assert main(["train", PROJECT, "--resume", str(run)]) == 2
     line = _one_line(capsys)
     assert "last.ckpt: holds code" in line and "not loaded" in line and "weights_only" not in line
+
+
+@pytest.mark.parametrize("value,words", [("abc", "not an integer"), ("-1", "-1 is not allowed"),
+                                         ("2000", "2000 is not allowed")])
+def test_a_dataset_option_is_checked_against_its_declaration(value, words, capsys):
+    assert main(["data", "--dataset", "digits", "--set", f"per_class={value}"]) == 2
+    line = _one_line(capsys)
+    assert "per_class" in line and words in line
