@@ -66,6 +66,7 @@ class LossInfo:
     metric: str = "none"  # the metric scored on validation ("none": none)
     ignore_index: int | None = None  # the label left out of loss and metric
     reduction: str = "mean"  # what the loss module returns over a batch: "mean" or "sum"
+    task: str | None = None  # what the predictions are, for evaluation (LossRole.task)
 
     @classmethod
     def of(cls, role, params: dict) -> "LossInfo":
@@ -73,7 +74,8 @@ class LossInfo:
                    weight=float(params[role.weight]) if role.weight else 1.0,
                    metric=str(params[role.metric]) if role.metric else "none",
                    ignore_index=int(params[role.ignore_index]) if role.ignore_index else None,
-                   reduction=role.reduction)
+                   reduction=role.reduction,
+                   task=role.task)
 
     def metric_options(self, params: dict) -> dict:
         """What a metric is built from: the node's parameters, with the declared target

@@ -33,6 +33,10 @@ class LossRole:
     metric: str | None = "metric"  # a "choice" parameter: the metric scored on validation ("none": none)
     ignore_index: str | None = None  # an "int" parameter: the label left out of loss and metric
     reduction: str = "mean"  # what the module returns over a batch: "mean" or "sum"
+    # What the loss's predictions are, for evaluation: "classification" (class scores on the
+    # last axis), "binary" (one score per label, multi-label included), "regression" (values),
+    # "detection" (a grid head of boxes); None: evaluation reports the loss's metric only.
+    task: str | None = None
 
     def __post_init__(self) -> None:
         if self.reduction not in REDUCTIONS:

@@ -77,33 +77,40 @@ def average_precision(scores: torch.Tensor, matched: torch.Tensor, n_truth: int)
     return float(((recall[1:] - recall[:-1]) * precision[1:]).sum())
 
 
+def match_class(detections: list[torch.Tensor], truths: list[torch.Tensor], c: int,
+                iou_threshold: float = 0.5) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Class ``c``'s detections over all images: their scores, whether each matched a true
+    box at ``iou_threshold``, and the number of true boxes. Each true box matches at most
+    one detection, the best-scored first."""
+    scores, matched, n_truth = [], [], 0
+    for det, gt in zip(detections, truths):
+        d = det[det[:, 1] == c]
+        g = gt[gt[:, 0] == c, 1:]
+        n_truth += len(g)
+        d = d[d[:, 0].argsort(descending=True)]
+        hit = torch.zeros(len(d), dtype=torch.bool)
+        if len(d) and len(g):
+            iou = box_iou(d[:, 2:], g)
+            taken = torch.zeros(len(g), dtype=torch.bool)
+            for i in range(len(d)):
+                iou_i = torch.where(taken, torch.full_like(iou[i], -1.0), iou[i])
+                j = int(iou_i.argmax())
+                if iou_i[j] >= iou_threshold:
+                    hit[i], taken[j] = True, True
+        scores.append(d[:, 0])
+        matched.append(hit)
+    if not scores:
+        return torch.zeros(0), torch.zeros(0, dtype=torch.bool), 0
+    return torch.cat(scores), torch.cat(matched), n_truth
+
+
 def mean_ap(detections: list[torch.Tensor], truths: list[torch.Tensor], iou_threshold: float = 0.5) -> float:
     """mAP over classes present in ``truths``. ``detections[i]``: ``[K, 6]`` rows (score,
-    class, x1, y1, x2, y2); ``truths[i]``: ``[M, 5]`` rows (class, x1, y1, x2, y2). Each true
-    box matches at most one detection, the best-scored first."""
+    class, x1, y1, x2, y2); ``truths[i]``: ``[M, 5]`` rows (class, x1, y1, x2, y2)."""
     classes = sorted({int(c) for t in truths for c in t[:, 0].tolist()})
     if not classes:
         return float("nan")
-    aps = []
-    for c in classes:
-        scores, matched, n_truth = [], [], 0
-        for det, gt in zip(detections, truths):
-            d = det[det[:, 1] == c]
-            g = gt[gt[:, 0] == c, 1:]
-            n_truth += len(g)
-            d = d[d[:, 0].argsort(descending=True)]
-            hit = torch.zeros(len(d), dtype=torch.bool)
-            if len(d) and len(g):
-                iou = box_iou(d[:, 2:], g)
-                taken = torch.zeros(len(g), dtype=torch.bool)
-                for i in range(len(d)):
-                    iou_i = torch.where(taken, torch.full_like(iou[i], -1.0), iou[i])
-                    j = int(iou_i.argmax())
-                    if iou_i[j] >= iou_threshold:
-                        hit[i], taken[j] = True, True
-            scores.append(d[:, 0])
-            matched.append(hit)
-        aps.append(average_precision(torch.cat(scores), torch.cat(matched), n_truth))
+    aps = [average_precision(*match_class(detections, truths, c, iou_threshold)) for c in classes]
     return sum(aps) / len(aps)
 
 

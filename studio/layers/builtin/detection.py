@@ -54,7 +54,7 @@ DETECTION_LOSS = LayerSpec(
         Param("metric", "choice", "map50", choices=("map50", "none"), doc="mAP at IoU 0.5 after NMS"),
     ),
     inputs=(Port("in", "grid head output [B, 5 + classes, rows, cols]"),), outputs=(),
-    infer=_loss_infer, build=_loss_build, loss=LossRole(),
+    infer=_loss_infer, build=_loss_build, loss=LossRole(task="detection"),
 )
 
 

@@ -89,7 +89,7 @@ CROSS_ENTROPY = LayerSpec(
             Param("metric", "choice", "accuracy", choices=("accuracy", "exact_match", "greedy_exact_match", "none"),
                   doc="accuracy per label, or exact_match of whole sequences")),
     inputs=(Port("in", "class scores"),), outputs=(),
-    infer=_ce_infer, build=_loss_module("CrossEntropy"), loss=LossRole(ignore_index="ignore_index"),
+    infer=_ce_infer, build=_loss_module("CrossEntropy"), loss=LossRole(ignore_index="ignore_index", task="classification"),
     legacy_ids=("SoftmaxCrossEntropy", "CategoricalCrossEntropy"),
 )
 
@@ -99,7 +99,7 @@ MSE = LayerSpec(
     params=(_TARGET, _WEIGHT,
             Param("metric", "choice", "mae", choices=("mae", "none"), doc="mae: mean absolute error")),
     inputs=(Port("in"),), outputs=(),
-    infer=_float_infer("MSELoss"), build=_loss_module("MSE"), loss=LossRole(),
+    infer=_float_infer("MSELoss"), build=_loss_module("MSE"), loss=LossRole(task="regression"),
     legacy_ids=("SquaredError",),
 )
 
@@ -110,7 +110,7 @@ BCE = LayerSpec(
             Param("metric", "choice", "accuracy", choices=("accuracy", "none"),
                   doc="accuracy: share of labels on the right side of 0.5")),
     inputs=(Port("in"),), outputs=(),
-    infer=_float_infer("BCELoss"), build=_loss_module("BCE"), loss=LossRole(),
+    infer=_float_infer("BCELoss"), build=_loss_module("BCE"), loss=LossRole(task="binary"),
     legacy_ids=("BinaryCrossEntropy",),
 )
 
