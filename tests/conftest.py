@@ -35,3 +35,22 @@ def graph(registry):
     from studio.core.graph import Graph
 
     return Graph(registry)
+
+
+@pytest.fixture(scope="session")
+def digits_run(tmp_path_factory):
+    """A cnn_digits project trained for a few epochs (once per session): (project file, run folder)."""
+    import torch
+
+    from studio.core.project import load
+    from studio.resources import template_path
+    from studio.training import train_project
+
+    torch.set_num_threads(1)
+    folder = tmp_path_factory.mktemp("digits")
+    project = load(template_path("cnn_digits"))
+    project.training.update(batch_size=128, schedule="none")
+    path = project.save(folder / "digits.json")
+    project = load(path)
+    train_project(project, epochs=4, run_dir=folder / "run")
+    return path, folder / "run"

@@ -157,6 +157,7 @@ def load_data(config: dict[str, Any], seed: int = 0, val_split: float = 0.2) -> 
     options = {k: v for k, v in config.items() if k != "dataset"}
     entry = dataset_entry(str(config["dataset"]))
     augment = options.pop("augment", None)
+    options.pop("test", None)  # the test split's own options: read by studio.evaluation
     split = entry.resolve()(seed=seed, val_split=val_split, **entry.validate_options(options))
     if augment:
         from studio.data.augment import build_augment

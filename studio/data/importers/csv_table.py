@@ -99,6 +99,61 @@ def _column(names: list[str], key, path) -> int:
     raise DataError(f"{path}: no column named {key!r}; columns: {', '.join(names)}")
 
 
+def row_values(row: list[str], feat_cols: list[int], categories: dict) -> tuple[list[float], int | None]:
+    """A row's feature values (a word column as one 0/1 value per category), and the
+    first column that should hold a number and does not (else None)."""
+    values = []
+    for i in feat_cols:
+        if i in categories:  # one column per category, 1 where the row has it
+            values += [float(row[i].strip() == c) for c in categories[i]]
+        elif (v := _number(row[i])) is None:
+            return values, i
+        else:
+            values.append(v)
+    return values, None
+
+
+def encode_rows(path, extra: dict) -> tuple[torch.Tensor, list[int]]:
+    """The rows of another CSV file as this set's features ``[N, F]`` (the same columns,
+    categories and standardisation as the training rows, from the set's ``info.extra``),
+    and the line of each. Columns are found by the header's names; a file without a header
+    must hold the feature columns alone, in order."""
+    import torch
+
+    path = existing_file(path, "CSV file")
+    feature_names = list(extra.get("feature_names") or [])
+    categories = dict(extra.get("categories") or {})
+    columns = list(dict.fromkeys(n.split("=", 1)[0] if n.split("=", 1)[0] in categories else n
+                                 for n in feature_names))
+    names, rows = _read_rows(path, None, None)
+    if not rows:
+        raise DataError(f"{path}: has no data rows")
+    if names is not None:
+        missing = [c for c in columns if c not in names]
+        if missing:
+            raise DataError(f"{path}: no column named {missing[0]!r}; the model reads {', '.join(columns)}")
+        cols = [names.index(c) for c in columns]
+    else:
+        if len(rows[0][1]) != len(columns):
+            raise DataError(f"{path}: rows have {len(rows[0][1])} cells; the model reads {len(columns)} "
+                            f"columns ({', '.join(columns)}); give a header row to pick them by name")
+        cols = list(range(len(columns)))
+    cats = {i: categories[c] for i, c in zip(cols, columns) if c in categories}
+    xs, lines = [], []
+    for line, row in rows:
+        if len(row) <= max(cols):
+            raise DataError(f"{path}:{line}: has {len(row)} cells, too few")
+        values, bad = row_values(row, cols, cats)
+        if bad is not None:
+            raise DataError(f"{path}:{line}: column {columns[cols.index(bad)]!r}: {row[bad]!r} is not a number")
+        xs.append(values)
+        lines.append(line)
+    x = torch.tensor(xs, dtype=torch.float32)
+    if "feature_mean" in extra:
+        x = (x - torch.tensor(extra["feature_mean"])) / torch.tensor(extra["feature_std"])
+    return x, lines
+
+
 @dataset("csv", "A CSV table: feature columns and a label column (classes or numbers)", builtin=False, params=(
     Param("path", "file", None, choices=(".csv", ".tsv", ".txt"), doc="The CSV file"),
     Param("label", "key", -1, doc="The label column: its name, or its position from 0 "
@@ -147,15 +202,7 @@ def load_csv(seed: int = 0, val_split: float = 0.2, path: str | None = None, lab
                      for c in (categories.get(i) or [None])]
     xs, labels = [], []
     for line, row in good:
-        values, bad = [], None
-        for i in feat_cols:
-            if i in categories:  # one column per category, 1 where the row has it
-                values += [float(row[i].strip() == c) for c in categories[i]]
-            elif (v := _number(row[i])) is None:
-                bad = i
-                break
-            else:
-                values.append(v)
+        values, bad = row_values(row, feat_cols, categories)
         if bad is not None:
             skipped.add(path, f"column {names[bad]!r}: {row[bad]!r} is not a number", line)
             continue

@@ -151,12 +151,18 @@ def fit_length(x: torch.Tensor, length: int) -> torch.Tensor:
     return torch.nn.functional.pad(x, (0, length - len(x)))
 
 
+def load_clip(path: Path, sample_rate: int, length: int) -> tuple[torch.Tensor, int]:
+    """One clip as a sample ``[length]`` of this set: mono, resampled to ``sample_rate``, cut
+    or zero-padded at the end; and the file's own sample rate."""
+    x, rate = read_wav(path)
+    return fit_length(resample(x, rate, sample_rate), length), rate
+
+
 def _decode(item: tuple[Path, int], sample_rate: int, length: int) -> dict[str, torch.Tensor]:
     import torch
 
     path, label = item
-    x, rate = read_wav(path)
-    return {"x": fit_length(resample(x, rate, sample_rate), length), "y": torch.tensor(label, dtype=torch.long)}
+    return {"x": load_clip(path, sample_rate, length)[0], "y": torch.tensor(label, dtype=torch.long)}
 
 
 @dataset("wav_folder", "WAV recordings in a folder with one subfolder per word", builtin=False, params=(
