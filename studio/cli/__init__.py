@@ -27,6 +27,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
                      "(exit 1 on problems)"),
     "bench": ("bench", "measure a project's model on every device here: training samples/s, latency, "
                        "throughput, memory, share of the device's peak (kept beside the runs)"),
+    "evaluate": ("evaluate", "evaluate a trained run on the validation or test split: accuracy, confusion matrix, "
+                             "per-class table; --out writes a PNG, CSVs and an HTML report"),
+    "predict": ("predict", "predict with a trained run on images, WAV files, CSV rows or text, prepared as "
+                           "the training data was"),
 }
 
 

@@ -48,7 +48,26 @@ def files(tmp_path):
     _onnx_model(tmp_path / "sin.onnx", "Sin")  # no layer for it: the import is refused
     with open(tmp_path / "code.pt", "wb") as f:
         pickle.dump({"w": _Payload()}, f)
+    _untrained_run(load(good), tmp_path / "run0")
+    (tmp_path / "corrupt.png").write_bytes(b"not an image")
+    from PIL import Image
+
+    Image.new("L", (8, 8), 0).save(tmp_path / "digit.png")
     return tmp_path
+
+
+def _untrained_run(project, folder):
+    """A run folder as training leaves it, with the freshly built model as its best checkpoint."""
+    import torch
+
+    from studio.compile.module import compile_graph
+    from studio.training.runs import RunFolder
+
+    run = RunFolder(folder)
+    folder.mkdir()
+    run.write_info({"status": "completed", "settings": {"seed": 0, "val_split": 0.2},
+                    "project": project.to_dict()})
+    run.save_checkpoint("best", {"model": compile_graph(project.graph).state_dict()})
 
 
 # command -> [(case, arguments, exit code)]; {d} is the test's folder.
@@ -94,6 +113,18 @@ CASES = {
         ("problem", ["data", "{d}/misfit.json"], 1),
         ("bad input", ["data", "{d}/garbled.json"], 2),
         ("bad argument", ["data", "--dataset", "nosuch"], 2),
+    ],
+    "evaluate": [
+        ("good", ["evaluate", "{d}/good.json", "--weights", "{d}/run0", "--json"], 0),
+        ("problem", ["evaluate", "{d}/broken.json", "--weights", "{d}/run0"], 1),
+        ("bad input", ["evaluate", "{d}/good.json", "--weights", "{d}/nosuch"], 2),
+        ("bad argument", ["evaluate", "{d}/good.json", "--weights", "{d}/run0", "--split", "train"], 2),
+    ],
+    "predict": [
+        ("good", ["predict", "{d}/good.json", "--weights", "{d}/run0", "{d}/digit.png", "--json"], 0),
+        ("problem", ["predict", "{d}/broken.json", "--weights", "{d}/run0", "x.png"], 1),
+        ("bad input", ["predict", "{d}/good.json", "--weights", "{d}/run0", "{d}/corrupt.png"], 2),
+        ("bad argument", ["predict", "{d}/good.json", "--weights", "{d}/run0", "x", "--top-k", "0"], 2),
     ],
 }
 
