@@ -105,12 +105,13 @@ def _weights(folder: RunFolder, kind: str) -> dict:
         path = folder.weights_path
         if not path.exists():
             raise EvaluationError(f"{path}: the run has no final weights (it did not finish)")
-        try:
-            from safetensors.torch import load_file
+        from studio.core.errors import StudioError
+        from studio.export.weights import read_state_dict
 
-            return load_file(str(path))
-        except Exception as exc:  # a truncated or foreign file
-            raise EvaluationError(f"{path}: not a readable weights file ({exc})") from None
+        try:
+            return read_state_dict(path)  # checked against the checksum the run recorded
+        except StudioError as exc:
+            raise EvaluationError(str(exc)) from None
     if kind not in CHECKPOINTS:
         raise EvaluationError(f"unknown checkpoint {kind!r}; use best, last or weights")
     if not folder.checkpoint_path(kind).exists():

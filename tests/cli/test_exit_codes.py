@@ -67,7 +67,9 @@ def _untrained_run(project, folder):
     folder.mkdir()
     run.write_info({"status": "completed", "settings": {"seed": 0, "val_split": 0.2},
                     "project": project.to_dict()})
-    run.save_checkpoint("best", {"model": compile_graph(project.graph).state_dict()})
+    run.save_checkpoint("best", {"model": compile_graph(project.graph).state_dict(), "optimizer": {},
+                                 "scheduler": {}, "epoch": 0, "batch": 0, "partial": [0.0, 0, 0.0], "rng": {},
+                                 "history": []})
 
 
 # command -> [(case, arguments, exit code)]; {d} is the test's folder.
