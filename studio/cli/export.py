@@ -8,6 +8,7 @@ import warnings
 
 from studio.cli._args import output_problem
 from studio.cli._output import emit_json, error, human_bytes
+from studio.cli._progress import steps
 from studio.core.errors import StudioError
 from studio.core.project import load, weights_beside
 
@@ -114,11 +115,14 @@ def run(args: argparse.Namespace) -> int:
     def progress(what: str, frac: float) -> None:
         if args.json:
             emit_json({"type": "progress", "step": what, "fraction": round(frac, 2)})
+        else:
+            show(what, frac)
 
     if reduced:
-        return _export_reduced(args, project, weights, reduced, progress)
+        with steps(not args.json) as show:
+            return _export_reduced(args, project, weights, reduced, progress)
     try:
-        with warnings.catch_warnings(), quiet_native_stderr():
+        with warnings.catch_warnings(), quiet_native_stderr(), steps(not args.json) as show:
             warnings.simplefilter("ignore")
             report = export_project(project, args.format, args.out, weights=weights, opset=args.opset,
                                     exporter=args.exporter, progress=progress)

@@ -7,6 +7,7 @@ import warnings
 
 from studio.cli._args import output_problem
 from studio.cli._output import emit_json, error
+from studio.cli._progress import steps
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -27,17 +28,20 @@ def run(args: argparse.Namespace) -> int:
     problem = output_problem(args.out)
     if problem:
         return _fail(args, f"--out: {problem}", 2)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            source = open_model(args.model)
-    except ImportModelError as exc:
-        return _fail(args, str(exc), 2)
-    try:
-        result = import_onnx(source)
-        project_path, weights_path = result.save(args.out)
-    except (ImportModelError, StudioError) as exc:
-        return _fail(args, str(exc), 1)
+    with steps(not args.json) as show:
+        show(f"reading {args.model}")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                source = open_model(args.model)
+        except ImportModelError as exc:
+            return _fail(args, str(exc), 2)
+        show("building the graph and checking it against onnxruntime")
+        try:
+            result = import_onnx(source)
+            project_path, weights_path = result.save(args.out)
+        except (ImportModelError, StudioError) as exc:
+            return _fail(args, str(exc), 1)
     graph = result.project.graph
     if args.json:
         weights: dict[str, list[str]] = {}

@@ -27,17 +27,34 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 class _Printer(ProgressTracker):
-    """The epoch lines, with the numbers the training panel shows (one progress tracker)."""
+    """The epoch lines, with the numbers the training panel shows (one progress tracker).
+    On a terminal a live bar (``studio.cli._progress``) follows each batch and the epoch
+    lines stay above it; into a pipe or a file only the epoch lines are written."""
 
-    def __init__(self, as_json: bool) -> None:
+    def __init__(self, as_json: bool, live: bool = False) -> None:
         super().__init__()
         self.as_json = as_json
+        self.live = live and not as_json
+        self.bar = None
 
     def on_train_start(self, trainer) -> None:
         super().on_train_start(trainer)
         if trainer.rank == 0 and not self.as_json:
             where = trainer.run.path if trainer.run else "(not saved)"
             say(f"training on {trainer.device} for {trainer.settings['epochs']} epoch(s); run: {where}")
+            if self.live:
+                from studio.cli._progress import TrainingBar
+
+                self.bar = TrainingBar(self)
+
+    def on_train_epoch_start(self, trainer, epoch: int) -> None:
+        super().on_train_epoch_start(trainer, epoch)
+        if self.bar is not None:
+            self.bar.start_epoch()
+
+    def on_train_batch_end(self, trainer, batch: int, loss: float, size: int) -> None:
+        if self.bar is not None:
+            self.bar.batch_done(loss, size)
 
     def on_train_epoch_end(self, trainer, record: dict) -> None:
         if trainer.rank != 0:
@@ -49,9 +66,24 @@ class _Printer(ProgressTracker):
             return
         val = f"  val {record['val_loss']:.4f}" if record["val_loss"] is not None else ""
         metrics = "".join(f"  {k} {v:.4f}" for k, v in record["metrics"].items() if v is not None)
-        say(f"epoch {p.epoch}/{p.epochs}  loss {record['train_loss']:.4f}{val}{metrics}"
-            f"  {p.samples_per_s or 0:.0f} samples/s  {record['seconds']:.1f} s  lr {record['lr']:.3g}"
-            f"  ETA {format_seconds(p.eta)}")
+        line = (f"epoch {p.epoch}/{p.epochs}  loss {record['train_loss']:.4f}{val}{metrics}"
+                f"  {p.samples_per_s or 0:.0f} samples/s  {record['seconds']:.1f} s  lr {record['lr']:.3g}"
+                f"  ETA {format_seconds(p.eta)}")
+        if self.bar is not None:
+            self.bar.line(line)
+        else:
+            say(line)
+
+    def on_train_end(self, trainer) -> None:
+        self._close_bar()
+
+    def on_exception(self, trainer, error: BaseException) -> None:
+        self._close_bar()
+
+    def _close_bar(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
     from studio.data.base import DataError
     from studio.training import Control, TrainingError, prepare
     from studio.training.devices import DeviceError
+    from studio.cli._progress import live_terminal
     from studio.training.distributed import from_env, shutdown
 
     rank = from_env().rank if from_env() else 0
@@ -85,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         trainer = prepare(project, epochs=args.epochs, batch_size=args.batch_size, device=device,
                           run_dir=args.out, resume=args.resume, control=control,
-                          callbacks=[_Printer(args.json)])
+                          callbacks=[_Printer(args.json, live=rank == 0 and not args.json and live_terminal())])
     except (DeviceError, DataError, BadParameter) as exc:  # no such device; unreadable data; bad value
         return fail(2, str(exc))
     except StudioError as exc:

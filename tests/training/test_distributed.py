@@ -27,7 +27,7 @@ SCRIPT = textwrap.dedent("""
 
     # The command line's own printer, plus one callback that leaves each rank's weights.
     printer = cli_train._Printer
-    cli_train._Printer = lambda as_json: type("P", (printer, DumpWeights), {})(as_json)
+    cli_train._Printer = lambda as_json, **kw: type("P", (printer, DumpWeights), {})(as_json, **kw)
     sys.exit(main(["train", sys.argv[2], "--epochs", "1", "--batch-size", "128", "--out",
                    os.path.join(out, "run"), "--json"]))
 """)
