@@ -26,10 +26,12 @@ __all__ = ["Project", "load", "templates"]
 
 
 def __getattr__(name: str):
+    # Loaded by name on first use, as studio.training's exports are: the modules that read
+    # __version__ from here do not depend on the API.
     if name in __all__:
-        from studio import api
+        import importlib
 
-        return getattr(api, name)
+        return getattr(importlib.import_module("studio.api"), name)
     raise AttributeError(f"module 'studio' has no attribute {name!r}")
 
 
