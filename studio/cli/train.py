@@ -23,6 +23,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="batch size (default: the project's)")
     p.add_argument("--out", default=None, metavar="RUNDIR", help="run folder (default: <project dir>/runs/<new>)")
     p.add_argument("--resume", default=None, metavar="RUNDIR", help="continue the run in RUNDIR from its last checkpoint")
+    p.add_argument("--tensorboard", default=None, metavar="DIR",
+                   help="write TensorBoard event files into DIR/<run> (needs the tensorboard package)")
     p.add_argument("--json", action="store_true", help="one JSON object per line: each epoch, then a summary")
 
 
@@ -108,6 +110,16 @@ def run(args: argparse.Namespace) -> int:
         problem = output_problem(args.out, folder=True)
         if problem:
             return fail(2, f"--out: {problem}")
+    settings = None
+    if args.tensorboard is not None:
+        from pathlib import Path
+
+        from studio.training.tensorboard import tensorboard_missing
+
+        problem = tensorboard_missing() or output_problem(args.tensorboard, folder=True)
+        if problem:
+            return fail(2, f"--tensorboard: {problem}")
+        settings = {"tensorboard": str(Path(args.tensorboard).expanduser().resolve())}
     try:
         project = load(args.project)
     except StudioError as exc:
@@ -117,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         trainer = prepare(project, epochs=args.epochs, batch_size=args.batch_size, device=device,
-                          run_dir=args.out, resume=args.resume, control=control,
+                          run_dir=args.out, resume=args.resume, control=control, settings=settings,
                           callbacks=[_Printer(args.json, live=rank == 0 and not args.json and live_terminal())])
     except (DeviceError, DataError, BadParameter) as exc:  # no such device; unreadable data; bad value
         return fail(2, str(exc))

@@ -28,6 +28,9 @@ TRAINING_PARAMS: tuple[Param, ...] = (
     Param("memory_format", "choice", "auto", choices=("auto", "channels_last", "contiguous"),
           doc="Layout of image tensors in training. auto: channels_last for convolutional "
               "networks on CPU (1.2-1.7x faster there) and on CUDA with mixed precision"),
+    Param("tensorboard", "folder", "", doc="Write TensorBoard event files into this folder, one subfolder "
+          "per run (empty: off; a relative folder is read from the project file's folder). Needs the "
+          "tensorboard package"),
 )
 
 _BY_NAME = {p.name: p for p in TRAINING_PARAMS}

@@ -65,6 +65,8 @@ def prepare(project, *, data=None, epochs=None, batch_size=None, device="cpu", r
 
         init = initial_weights(project)
         callbacks = [init, *callbacks] if init is not None else callbacks
+    if s.get("tensorboard"):
+        callbacks = [*callbacks, _tensorboard(project, s["tensorboard"])]
     if run_dir is None and write_files:
         run_dir = new_run_dir(runs_dir_for(project), project.name)
     info = {"project": project.to_dict(), "project_file": str(project.path) if project.path else None,
@@ -75,6 +77,18 @@ def prepare(project, *, data=None, epochs=None, batch_size=None, device="cpu", r
                       resume_state=resume_state)
     trainer.notes += notes
     return trainer
+
+
+def _tensorboard(project, folder: str):
+    """The TensorBoard callback for the setting; a relative folder is the project file's."""
+    from pathlib import Path
+
+    from studio.training.tensorboard import TensorBoardLogger
+
+    path = Path(folder).expanduser()
+    if not path.is_absolute() and getattr(project, "path", None) is not None:
+        path = Path(project.path).resolve().parent / path
+    return TensorBoardLogger(path)
 
 
 # Schedules whose every step depends on the run's planned length.
