@@ -510,3 +510,28 @@ def _failure(exc: BaseException) -> str:
 def _line(exc: BaseException) -> str:
     text = (str(exc).strip().splitlines() or [""])[0]
     return f"{type(exc).__name__}: {text}" if not isinstance(exc, StudioError) else text
+
+
+def bench_project(project, *, weights=None, words=("all",), batch_sizes=DEFAULT_BATCH_SIZES,
+                  settings: Settings | None = None, save: bool = True, targets: list[Target] | None = None):
+    """The whole bench as a generator, for a worker thread: yields ``("model", dict)``
+    first, then ``("progress", text)`` and ``("device", TargetResult)`` as targets are
+    measured; returns the path the results were saved to (None with ``save=False`` or
+    when it was stopped). Closing the generator stops it between two measurements."""
+    from studio.bench.results import save_results
+    from studio.bench.targets import list_targets, select
+
+    settings = settings or Settings()
+    bench = Bench(project, weights=weights, batch_sizes=batch_sizes, settings=settings)
+    chosen, _ = select(targets if targets is not None else list_targets(), list(words))
+    ctx = bench.setup()
+    yield "model", asdict(ctx)
+    results = []
+    for t in chosen:
+        if not t.available:
+            results.append(TargetResult(t, ABSENT, t.reason))
+        else:
+            yield "progress", f"measuring {t.id}"
+            results.append(bench.measure(t))
+        yield "device", results[-1]
+    return save_results(project, ctx, results, settings) if save else None
