@@ -30,17 +30,27 @@ from studio.export.formats import DEFAULT_OPSET, EXPORTERS, FORMATS, OPSETS, def
 from studio.ui.workers import Worker, create_worker
 
 RANDOM = "Random initialisation (untrained)"
+PRECISIONS = {"float32": "fp32", "int8 (quantized; checked on the validation data)": "int8",
+              "float16 (for GPUs; checked on the validation data)": "fp16"}
 
 
-def run_export(project: Project, fmt: str, out: str, *, report, weights=None, **options) -> dict:
+def run_export(project: Project, fmt: str, out: str, *, report, weights=None, precision: str = "fp32",
+               **options) -> dict:
     """Export on the worker's thread; progress goes out through ``report`` as (step, fraction)."""
     from studio.transfer import weights_for_export
 
     weights, start = weights_for_export(project, weights)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = export_project(project, fmt, out, progress=lambda s, f: report((s, f)), weights=weights,
-                                **options).to_json()
+        if precision != "fp32":  # int8 or float16, checked against the float model
+            from studio.bench.precision import export_reduced
+
+            result = export_reduced(project, out, precision, weights=weights, opset=options.get("opset"),
+                                    exporter=options.get("exporter", "auto"),
+                                    progress=lambda s, f: report((s, f))).to_json()
+        else:
+            result = export_project(project, fmt, out, progress=lambda s, f: report((s, f)), weights=weights,
+                                    **options).to_json()
     if start is not None and start.skipped:  # e.g. a transfer template's new head
         result["note"] = "; ".join(filter(None, (result.get("note"), start.fresh_note())))
     return result
@@ -95,6 +105,11 @@ class ExportDialog(QDialog):
         self.exporter = QComboBox()
         for key in EXPORTERS:
             self.exporter.addItem(key, key)
+        self.precision = QComboBox()
+        for text, key in PRECISIONS.items():
+            self.precision.addItem(text, key)
+        self.precision.setToolTip("int8 and float16 are checked against the float model on the validation "
+                                  "data, and refused when the task metric drops more than 1 point")
 
         form = QFormLayout()
         form.addRow("Format", self.format)
@@ -102,6 +117,7 @@ class ExportDialog(QDialog):
         form.addRow("Weights", _row(self.weights, browse_w))
         form.addRow("ONNX opset", self.opset)
         form.addRow("ONNX exporter", self.exporter)
+        form.addRow("ONNX precision", self.precision)
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
         self.status = QLabel("")
@@ -141,6 +157,7 @@ class ExportDialog(QDialog):
         onnx = fmt == "onnx"
         self.opset.setEnabled(onnx)
         self.exporter.setEnabled(onnx)
+        self.precision.setEnabled(onnx)
         if not self.running and hasattr(self, "status"):
             self.show_preflight()
         project = self.document.project
@@ -184,6 +201,7 @@ class ExportDialog(QDialog):
         self.worker = create_worker(
             run_export, self.document.project.snapshot(), fmt, out, weights=self.selected_weights(),
             opset=self.opset.value() if fmt == "onnx" else None, exporter=self.exporter.currentData(),
+            precision=self.precision.currentData() if fmt == "onnx" else "fp32",
             _report=True, _name="export", _start=False,
             _connect={"yielded": self._progress, "returned": self._succeeded, "errored": self._failed,
                       "finished": self._finished})
@@ -223,6 +241,8 @@ class ExportDialog(QDialog):
 
 
 def describe(report: dict) -> str:
+    if report.get("precision"):
+        return describe_reduced(report)
     files = report.get("files") or [report.get("path")]
     parts = [f"Wrote {', '.join(Path(f).name for f in files)} ({human_bytes(report['size_bytes'])})."]
     if report.get("opset"):
@@ -232,6 +252,26 @@ def describe(report: dict) -> str:
         cases = ", ".join(c["case"] for c in report["checks"])
         parts.append(f"Checked against the app's model: largest difference {report['max_diff']:.2g} "
                      f"({cases}; {report.get('sample', '')}).")
+    if report.get("note"):
+        parts.append(report["note"].capitalize() + ".")
+    return " ".join(parts)
+
+
+def describe_reduced(report: dict) -> str:
+    """An int8 or float16 export: the check's figures, as the command line prints them."""
+    name = {"int8": "int8", "fp16": "float16"}[report["precision"]]
+    parts = [f"Wrote {Path(report['path']).name} ({human_bytes(report['size_bytes'])}, "
+             f"{report['size_ratio']:.2f}x the float model's {human_bytes(report['float_size_bytes'])}); "
+             f"{report['method_note']}."]
+    if report.get("metric"):
+        parts.append(f"{report['metric'].capitalize()} {report['reduced_metric']:.4g} ({name}) against "
+                     f"{report['float_metric']:.4g} (float): a drop of {report['drop']:.2f} points "
+                     f"(at most {report['max_drop']:g}).")
+    parts.append(f"Checked on {report['checked_on']}.")
+    speed = report.get("speed") or {}
+    if speed:
+        parts.append(f"ONNX Runtime on the CPU at batch {speed['batch_size']}: {speed['ratio']:.2f}x the float "
+                     f"model's speed.")
     if report.get("note"):
         parts.append(report["note"].capitalize() + ".")
     return " ".join(parts)

@@ -95,3 +95,27 @@ def test_exporting_from_a_templates_starting_weights_says_the_head_is_fresh(make
     assert "Starting weights loaded into conv1, conv2; randomly initialised: head." in dialog.status.text()
     assert (tmp_path / "mine.onnx").is_file()
     dialog.close()
+
+
+def test_float16_export_shows_the_checks_figures(waves_window, qtbot, tmp_path):
+    from studio.ui.export_dialog import open_export_dialog
+
+    window, _ = waves_window
+    dialog = open_export_dialog(window)
+    assert [dialog.precision.itemData(i) for i in range(dialog.precision.count())] == ["fp32", "int8", "fp16"]
+    dialog.format.setCurrentIndex(dialog.format.findData("pytorch"))
+    assert not dialog.precision.isEnabled()
+    dialog.format.setCurrentIndex(dialog.format.findData("onnx"))
+    dialog.precision.setCurrentIndex(dialog.precision.findData("fp16"))
+    dialog.export_button.click()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=120_000)
+    assert dialog.error == "" and dialog.result["precision"] == "fp16"
+    text = dialog.status.text()
+    assert f"{dialog.result['size_ratio']:.2f}x the float model's" in text
+    assert "Accuracy " in text and "(float16) against " in text and "(float): a drop of " in text
+    assert "Checked on " in text and "validation samples of waves" in text
+    model = onnx.load(str(tmp_path / "waves.onnx"))
+    assert onnx.TensorProto.FLOAT16 in {t.data_type for t in model.graph.initializer}
+    dialog.resize(640, 360)
+    dialog.grab().save(str(tmp_path / "export_fp16.png"))
+    dialog.close()
