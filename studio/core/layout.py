@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import math
 
-import networkx as nx
-
 from studio.core.graph import Graph
 
 LEFT_TO_RIGHT = "lr"
@@ -88,6 +86,8 @@ def _layers(nodes: list[str], succs: dict[str, list[str]]) -> dict[str, int]:
     """Each node's layer: the longest path to it from a node with no inputs (networkx's
     topological generations). A cycle, which only a file can hold, is first collapsed to
     one node, so its members share a layer."""
+    import networkx as nx  # here, not at the top: the editor opens before anything is laid out
+
     dag = nx.DiGraph()
     dag.add_nodes_from(nodes)
     dag.add_edges_from((a, b) for a in nodes for b in succs[a])
