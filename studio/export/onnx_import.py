@@ -4,7 +4,10 @@ Operators are mapped onto registry layers (:mod:`studio.export.onnx_ops`); initi
 become the compiled module's weights (``layers.<node>.<param>``). The operators that
 only compute shapes for a Reshape or an LSTM's zero state are folded into parameters.
 An operator with no mapping is never dropped: the import is refused with the list of
-such operators by name and count. Nothing in the file is executed.
+every operator that would fail, by name and count. Nothing in the file is executed, and
+no tensor is read from outside it. Every import is verified: onnxruntime runs the source
+file and the imported graph runs on the same random inputs, within the export check's
+tolerance (:mod:`studio.export.tolerance`).
 """
 
 from __future__ import annotations
