@@ -147,9 +147,18 @@ class TrainingPanel(QWidget):
         self._plots = None
         self.plots_holder = QWidget()
         QVBoxLayout(self.plots_holder).setContentsMargins(0, 0, 0, 0)
+        from studio.ui.epoch_table import EpochTable
+
+        self.epoch_table = EpochTable()  # beneath the curves: the numbers of each epoch
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.plots_holder)
+        right.addWidget(self.epoch_table)
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 1)
+        right.setSizes([300, 110])  # the curves first; the table scrolls
         splitter = QSplitter()
         splitter.addWidget(side)
-        splitter.addWidget(self.plots_holder)
+        splitter.addWidget(right)
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([300, 900])
         self.dock = None  # set by install(): shown and raised when a run starts
@@ -255,9 +264,11 @@ class TrainingPanel(QWidget):
         snapshot = project.snapshot()
         device = self.device.currentData() or "auto"
         self.plots.reset()
+        self.epoch_table.reset()
         if resume is not None:
             for record in RunFolder(resume).read_history():  # the epochs it has done so far
                 self.plots.add_epoch(record)
+                self.epoch_table.add_epoch(record)
         self.graph_changed = False
         self.changed_label.hide()
         self.progress.setValue(0)
@@ -271,6 +282,7 @@ class TrainingPanel(QWidget):
         self.worker.batchLosses.connect(self.plots.add_batches)
         self.worker.progress.connect(self._on_progress)
         self.worker.epochEnded.connect(self.plots.add_epoch)
+        self.worker.epochEnded.connect(self.epoch_table.add_epoch)
         self.worker.finished.connect(self._on_finished)
         self.worker.start()
         if self.dock is not None:
@@ -332,6 +344,7 @@ class TrainingPanel(QWidget):
 
     def _on_started(self, info: dict) -> None:
         self.plots.set_epochs(info["epochs"])
+        self.epoch_table.set_batches(info["batches"])
         self.status.setText(f"Training on {info['device']}; run folder {info['run_dir']}")
 
     def _on_progress(self, p) -> None:
@@ -350,6 +363,7 @@ class TrainingPanel(QWidget):
                              RunStatus.EARLY_STOPPING: "Stopped early"}
                             .get(outcome["status"], "Failed") + (f": {outcome['message']}" if outcome["message"]
                                                                 else ""))
+        self.epoch_table.finish(self.status.text().split(":")[0])
         final = outcome.get("progress")
         if final is not None:  # the last word, never held back: the live line, bar and runs list agree
             self.live.setText(final.text())

@@ -99,6 +99,15 @@ def test_a_finished_run_shows_its_last_epoch_and_batch(trained_window, qtbot):
     assert panel.live.text().startswith(f"Epoch 2/2 · batch {p.batches}/{p.batches} · ")
     assert panel.live.text().endswith(" · done") and panel.progress.value() == 1000
     assert panel.status.text() == "Finished" and " · 2 epochs" in panel.runs.item(0).text()
+    # The epoch table: one row per epoch, the iteration count at the end of each, the best marked.
+    table = panel.epoch_table.table
+    assert table.rowCount() == 2
+    assert [table.item(r, 1).text() for r in range(2)] == [str(p.batches), str(2 * p.batches)]
+    history = finished.args[0]["history"]
+    best = min(range(2), key=lambda r: history[r]["val_loss"])
+    assert table.item(best, 0).text() == f"{best + 1} ★" and table.item(best, 0).font().bold()
+    assert panel.epoch_table.final.text().startswith("Finished: 2 epochs")
+    assert f"Best: epoch {best + 1}" in panel.epoch_table.final.text()
 
 
 def test_a_failing_run_reports_and_the_panel_recovers(trained_window, qtbot):
