@@ -52,5 +52,6 @@ def digits_run(tmp_path_factory):
     project.training.update(batch_size=128, schedule="none")
     path = project.save(folder / "digits.json")
     project = load(path)
-    train_project(project, epochs=4, run_dir=folder / "run")
-    return path, folder / "run"
+    run = folder / "runs" / "first"  # where the editor lists the project's runs
+    train_project(project, epochs=4, run_dir=run)
+    return path, run

@@ -35,7 +35,8 @@ from studio.ui.problems import ProblemsPanel
 from studio.ui.search_popup import SearchPopup
 
 PLUGIN_MODULES = ("studio.ui.training_panel", "studio.ui.data_panel", "studio.ui.export_dialog",
-                  "studio.ui.model_import", "studio.ui.start_weights", "studio.ui.bench_panel")
+                  "studio.ui.model_import", "studio.ui.start_weights", "studio.ui.bench_panel",
+                  "studio.ui.evaluation_panel", "studio.ui.tryit_panel")
 
 _OPEN_WINDOWS: list = []  # windows made by New Window, kept alive until closed
 
