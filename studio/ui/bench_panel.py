@@ -60,6 +60,7 @@ FIGURES = {
     "% of the device's peak (inference)": _peak,
 }
 COLUMNS = ("Device", "Status", "Train/s", "p50 ms", "p99 ms", "Infer/s", "% peak", "Memory", "Note")
+INTRO = "Measures training and inference speed on every device this machine has."
 BAR = "#61afef"
 PREVIOUS = "#7f848e"
 
@@ -79,6 +80,7 @@ class BenchPanel(QWidget):
         self.previous: dict | None = None  # the last bench kept for the project
         self.saved = None
         self.error = ""
+        self._stale = False  # the running bench belongs to a project no longer shown
 
         self.devices = QComboBox()
         for text, words in DEVICE_CHOICES.items():
@@ -120,7 +122,7 @@ class BenchPanel(QWidget):
         self.table.setMinimumHeight(160)
         self.table.setMinimumWidth(360)
 
-        self.status = QLabel("Measures training and inference speed on every device this machine has.")
+        self.status = QLabel(INTRO)
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
@@ -190,11 +192,15 @@ class BenchPanel(QWidget):
         self.redraw()
 
     def reset(self) -> None:
-        """Another project was opened: its own last bench, and no rows of the old one."""
+        """Another project was opened: its own last bench, and no rows of the old one
+        (a bench still running for the old one is stopped, and what it still sends dropped)."""
         if self.running:
-            self.stop()
+            self._stale = True
+            self.worker.abort()
         self.entries = []
         self.table.setRowCount(0)
+        self.status.setStyleSheet("")
+        self.status.setText(INTRO)
         self.load_previous()
 
     # ---- running -------------------------------------------------------------------------
@@ -244,6 +250,8 @@ class BenchPanel(QWidget):
             self.worker.wait()
 
     def _event(self, event) -> None:
+        if self._stale:
+            return
         kind, payload = event
         if kind == "model":
             self.model_info = payload
@@ -257,6 +265,8 @@ class BenchPanel(QWidget):
             self.redraw()
 
     def _done(self, saved) -> None:
+        if self._stale:
+            return
         self.saved = saved
         measured = sum(e["status"] == "ok" for e in self.entries)
         failed = sum(e["status"] == "failed" for e in self.entries)
@@ -267,9 +277,13 @@ class BenchPanel(QWidget):
         self.status.setText(text)
 
     def _aborted(self) -> None:
+        if self._stale:
+            return
         self.status.setText(f"stopped; {len(self.entries)} device(s) done (nothing kept)")
 
     def _failed(self, exc: BaseException) -> None:
+        if self._stale:
+            return
         self._show_error(str(exc) if isinstance(exc, StudioError) else f"{type(exc).__name__}: {exc}")
 
     def _show_error(self, message: str) -> None:
@@ -279,6 +293,7 @@ class BenchPanel(QWidget):
 
     def _finished(self) -> None:
         self.worker = None
+        self._stale = False
         self.run_button.setEnabled(True)
         self.stop_button.setEnabled(False)
 

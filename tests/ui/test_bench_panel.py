@@ -82,3 +82,14 @@ def test_bad_batch_sizes_are_refused_before_anything_runs(digits_window):
     panel.batch_sizes.setText("1,x")
     panel.start()
     assert not panel.running and "batch sizes '1,x'" in panel.error
+
+
+def test_opening_another_project_mid_bench_drops_the_old_benchs_rows(digits_window, quick, qtbot):
+    panel = digits_window.bench_panel
+    panel.batch_sizes.setText("2")
+    panel.start()
+    qtbot.waitUntil(lambda: panel.status.text().startswith("measuring"), timeout=60_000)
+    panel.reset()
+    qtbot.waitUntil(lambda: not panel.running, timeout=120_000)
+    assert panel.entries == [] and panel.table.rowCount() == 0 and panel.saved is None
+    assert panel.status.text().startswith("Measures training and inference speed")
