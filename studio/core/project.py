@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,7 @@ from studio import __version__
 from studio.core.atomic import atomic_write_text, remove_stale_temporaries
 from studio.core.bulk import collector_paused
 from studio.core.errors import BadParameter, GraphError, ProjectFileError, StudioError
+from studio.core.files import NotReadable, read_regular
 from studio.core.graph import BadTrainingValue, Graph
 from studio.core.settings import default_training, validate_training
 
@@ -147,24 +147,10 @@ def load(path: str | os.PathLike, registry=None) -> Project:
 
 
 def _read_regular(path: Path, name: str) -> bytes:
-    """The bytes of a regular file of at most :data:`MAX_BYTES`, checked before reading:
-    a device (``/dev/zero``), a pipe or a socket would be read forever. Opened without
-    blocking (a FIFO with no writer would block the open itself), then checked on the
-    open file, so it cannot be swapped between the check and the read."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise IsADirectoryError(name)
-        if not stat.S_ISREG(info.st_mode):
-            raise ProjectFileError(name, "", "is not a regular file (a device, pipe or socket); "
-                                   "a project file is a plain .json file")
-        if info.st_size > MAX_BYTES:
-            raise ProjectFileError(name, "", f"file is {info.st_size} bytes; a project file is at most {MAX_BYTES}")
-        raw = f.read(MAX_BYTES + 1)
-    if len(raw) > MAX_BYTES:  # grew while it was read
-        raise ProjectFileError(name, "", f"file is over {MAX_BYTES} bytes; a project file is at most {MAX_BYTES}")
-    return raw
+    try:
+        return read_regular(path, MAX_BYTES, "project file")
+    except NotReadable as exc:
+        raise ProjectFileError(name, "", exc.reason) from None
 
 
 def loads(raw: bytes | str, name: str = "<project>", registry=None) -> Project:

@@ -22,6 +22,7 @@ import torch
 
 from studio.core.analysis import analyze
 from studio.core.bulk import collector_paused
+from studio.core.files import NotReadable, read_regular
 from studio.core.graph import NODE_ID, Graph
 from studio.core.layout import apply_layout
 from studio.core.project import Project, weights_beside
@@ -90,14 +91,15 @@ def open_model(path: str | Path) -> OnnxFile:
 
     path = Path(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise ImportModelError(f"{path}: {size} bytes is larger than Layer Studio imports")
-        raw = path.read_bytes()
+        raw = read_regular(path, MAX_BYTES, "ONNX model")
+    except NotReadable as exc:
+        raise ImportModelError(f"{path}: {exc.reason}") from None
     except FileNotFoundError:
         raise ImportModelError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise ImportModelError(f"{path}: is a folder, not an ONNX file") from None
+    except OSError as exc:
+        raise ImportModelError(f"{path}: cannot be read: {exc.strerror or exc}") from None
     try:
         model = onnx.load_from_string(raw)
     except (DecodeError, ValueError, RuntimeError) as exc:

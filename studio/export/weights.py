@@ -14,6 +14,7 @@ import torch
 
 from studio.core import checksums
 from studio.core.atomic import atomic_write_bytes
+from studio.core.files import NotReadable, read_regular
 from studio.core.pickled import refusal
 from studio.export.errors import ExportError
 
@@ -43,43 +44,40 @@ def find_weights_file(path: str | Path) -> Path:
 def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     """Tensors by name from a run folder or a weights file; raises :class:`WeightsError`."""
     path = find_weights_file(path)
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise WeightsError(f"{path}: {size} bytes is larger than any weights file Layer Studio reads")
     try:
-        checksums.verify_in_run(path, path.read_bytes())  # a run's file changed since it was written?
-    except checksums.ChecksumError as exc:
-        raise WeightsError(str(exc)) from None
+        data = read_regular(path, MAX_BYTES, "weights file")  # never a device or pipe read forever
+        checksums.verify_in_run(path, data)  # a run's file changed since it was written?
+    except (checksums.ChecksumError, NotReadable) as exc:
+        raise WeightsError(str(exc) if isinstance(exc, checksums.ChecksumError) else f"{path}: {exc.reason}") \
+            from None
     except OSError as exc:
         raise WeightsError(f"{path}: cannot be read: {exc.strerror or exc}") from None
     suffix = path.suffix.lower()
     if suffix in SAFETENSORS:
-        return _read_safetensors(path)
+        return _read_safetensors(path, data)
     if suffix in PICKLED:
-        return _read_pickled(path)
-    with open(path, "rb") as f:
-        head = f.read(8)
-    if len(head) == 8 and int.from_bytes(head, "little") < size:
-        return _read_safetensors(path)  # a safetensors file under another name
-    return _read_pickled(path)
+        return _read_pickled(path, data)
+    if len(data) >= 8 and int.from_bytes(data[:8], "little") < len(data):
+        return _read_safetensors(path, data)  # a safetensors file under another name
+    return _read_pickled(path, data)
 
 
-def _read_safetensors(path: Path) -> dict[str, torch.Tensor]:
+def _read_safetensors(path: Path, data: bytes) -> dict[str, torch.Tensor]:
     from safetensors import SafetensorError
     from safetensors.torch import load
 
     try:
-        return dict(load(path.read_bytes()))
+        return dict(load(data))
     except (SafetensorError, ValueError, RuntimeError, OSError) as exc:
         raise WeightsError(f"{path}: not a readable safetensors file ({exc})") from None
 
 
-def _read_pickled(path: Path) -> dict[str, torch.Tensor]:
+def _read_pickled(path: Path, data: bytes) -> dict[str, torch.Tensor]:
     import pickle
     import zipfile
 
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        obj = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:  # torch's text recommends loading it unsafely
         raise WeightsError(refusal(path, "PyTorch weights file")) from None
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, KeyError) as exc:
