@@ -142,12 +142,12 @@ class Project:
 
     # ---- export -------------------------------------------------------------------------
     def export(self, fmt: str, out: str | os.PathLike, *, weights=None, opset: int | None = None,
-               exporter: str = "auto"):
+               exporter: str = "auto", code: bool = False):
         """Write the model as ``fmt`` (``onnx``, ``pytorch``, ``weights``, ``torchscript``,
-        ``program``, as ``studio export --format``), checked against the app's model before
-        anything is written; returns the format's report (``.to_json()``). ``weights`` as
-        for :meth:`model`; an export that fails its check raises
-        :class:`studio.export.errors.ExportError`."""
+        ``program``, ``keras``, as ``studio export --format``), checked against the app's
+        model before anything is written; returns the format's report (``.to_json()``).
+        ``weights`` as for :meth:`model`; ``code``: for keras, its functional-API source
+        too. An export that fails its check raises :class:`studio.export.errors.ExportError`."""
         from studio.export.formats import export_project
         from studio.transfer import starting_weights_path, weights_for_export
 
@@ -155,4 +155,4 @@ class Project:
             start = starting_weights_path(self.file)
             weights = str(start) if start is not None else None
         weights, _ = weights_for_export(self.file, _weights_source(weights))
-        return export_project(self.file, fmt, out, weights=weights, opset=opset, exporter=exporter)
+        return export_project(self.file, fmt, out, weights=weights, opset=opset, exporter=exporter, code=code)

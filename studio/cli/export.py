@@ -35,6 +35,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-drop", type=_points, default=None,
                    help="refuse the int8/fp16 model when the task metric drops more than this many points "
                         "(default 1)")
+    p.add_argument("--code", action="store_true",
+                   help="keras only: also write the model's Keras functional-API source beside --out (.py)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
 
 
@@ -61,10 +63,14 @@ def _points(text: str) -> float:
 def run(args: argparse.Namespace) -> int:
     from studio.export.common import quiet_native_stderr
     from studio.export.errors import ExportError
-    from studio.export.formats import OPSETS, export_project
+    from studio.export.formats import OPSETS, export_project, missing_requirement
     from studio.export.weights import WeightsError
     from studio.transfer import weights_for_export
 
+    if args.code and args.format != "keras":
+        return _fail(args, f"--code applies to the keras format only, not {args.format}", 2)
+    if missing_requirement(args.format):
+        return _fail(args, missing_requirement(args.format), 2)
     if args.opset is not None and args.format != "onnx":
         return _fail(args, f"--opset applies to the onnx format only, not {args.format}", 2)
     if args.opset is not None and args.opset not in OPSETS:
@@ -125,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
         with warnings.catch_warnings(), quiet_native_stderr(), steps(not args.json) as show:
             warnings.simplefilter("ignore")
             report = export_project(project, args.format, args.out, weights=weights, opset=args.opset,
-                                    exporter=args.exporter, progress=progress)
+                                    exporter=args.exporter, progress=progress, code=args.code)
     except WeightsError as exc:
         return _fail(args, str(exc), 2)
     except (ExportError, StudioError) as exc:

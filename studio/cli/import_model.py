@@ -11,7 +11,8 @@ from studio.cli._progress import steps
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", help="ONNX file; with --into also a run folder or a .safetensors/.pt weights file")
+    p.add_argument("model", help="ONNX or Keras (.keras) file; with --into also a run folder or a .safetensors/.pt "
+                                 "weights file")
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--out", help="project file to write (.json)")
     where.add_argument("--into", help="existing project whose nodes take the weights that match by name and shape")
@@ -28,6 +29,21 @@ def run(args: argparse.Namespace) -> int:
     problem = output_problem(args.out)
     if problem:
         return _fail(args, f"--out: {problem}", 2)
+    keras = str(args.model).lower().endswith(".keras")
+    if keras:
+        from studio.export.formats import missing_requirement
+
+        if missing_requirement("keras"):
+            return _fail(args, missing_requirement("keras"), 2)
+        from studio.export.keras_import import import_keras, open_keras
+
+        def open_model(path):
+            return open_keras(path)
+
+        def import_model(source):
+            return import_keras(args.model, model=source)
+    else:
+        import_model = import_onnx
     with steps(not args.json) as show:
         show(f"reading {args.model}")
         try:
@@ -36,9 +52,9 @@ def run(args: argparse.Namespace) -> int:
                 source = open_model(args.model)
         except ImportModelError as exc:
             return _fail(args, str(exc), 2)
-        show("building the graph and checking it against onnxruntime")
+        show(f"building the graph and checking it against {'Keras' if keras else 'onnxruntime'}")
         try:
-            result = import_onnx(source)
+            result = import_model(source)
             project_path, weights_path = result.save(args.out)
         except (ImportModelError, StudioError) as exc:
             return _fail(args, str(exc), 1)

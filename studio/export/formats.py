@@ -14,6 +14,7 @@ FORMATS = {
     "weights": ("Weights only: .safetensors, or a torch state_dict for .pt", ".safetensors"),
     "torchscript": ("TorchScript program (torch.jit.load)", ".ts.pt"),
     "program": ("torch.export program (torch.export.load)", ".pt2"),
+    "keras": ("Keras 3 model (.keras; with code, its functional-API source), run on Keras's torch backend", ".keras"),
 }
 
 # The ONNX choices offered by ``studio export`` and the export dialog (torch-free, so
@@ -22,14 +23,28 @@ DEFAULT_OPSET = 18
 OPSETS = range(13, 22)
 EXPORTERS = ("auto", "legacy", "dynamo")  # auto: legacy, falling back to dynamo
 
+# What a format needs beyond Layer Studio's own dependencies: (module, how to install it).
+REQUIRES = {"keras": ("keras", 'pip install -e ".[keras]" (or pip install keras)')}
+
+
+def missing_requirement(fmt: str) -> str | None:
+    """What to install before ``fmt`` can be written here, or None."""
+    import importlib.util
+
+    if fmt in REQUIRES and importlib.util.find_spec(REQUIRES[fmt][0]) is None:
+        return f"the {fmt} format needs the {REQUIRES[fmt][0]} package: {REQUIRES[fmt][1]}"
+    return None
+
 
 def default_suffix(fmt: str) -> str:
     return FORMATS[fmt][1]
 
 
 def export_project(project: Project, fmt: str, out: str | Path, *, weights=None, opset: int | None = None,
-                   exporter: str = "auto", progress: Callable[[str, float], None] | None = None):
-    """Export ``project`` as ``fmt`` to ``out``; returns the format's report (``.to_json()``)."""
+                   exporter: str = "auto", progress: Callable[[str, float], None] | None = None,
+                   code: bool = False):
+    """Export ``project`` as ``fmt`` to ``out``; returns the format's report (``.to_json()``).
+    ``code``: for keras, also its functional-API source beside ``out``."""
     from studio.export import pytorch
     from studio.export.common import build_module  # torch: only once an export runs
     from studio.export.onnx import export_onnx
@@ -47,6 +62,16 @@ def export_project(project: Project, fmt: str, out: str | Path, *, weights=None,
                            exporter=exporter, progress=progress)
     if opset is not None:
         raise ExportError("--opset applies to the onnx format only")
+    if code and fmt != "keras":
+        raise ExportError("--code applies to the keras format only")
+    if fmt == "keras":
+        missing = missing_requirement(fmt)
+        if missing:
+            raise ExportError(missing)
+        from studio.export.keras import export_keras
+
+        return export_keras(graph, out, weights=weights, data=data, title=project.name, code=code,
+                            progress=progress)
     from studio.export.common import prepare
 
     module = prepare(graph, onnx=False, weights=weights)
