@@ -13,6 +13,7 @@ command and the app make::
     model = project.model()                 # the torch.nn.Module training uses
     data = project.data()                   # train and validation splits (tensors by field)
     result = project.train(epochs=2)        # trains as `studio train` does, keeps the run
+    report = project.evaluate(result)       # accuracy, confusion matrix... as `studio evaluate`
     model = project.model(weights=result)   # the run's weights
     project.export("onnx", "model.onnx", weights=result)
 

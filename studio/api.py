@@ -7,6 +7,7 @@
     model = project.model()                     # the torch.nn.Module training uses
     data = project.data()                       # train and validation splits
     result = project.train(epochs=2)            # a run folder, as `studio train` keeps
+    report = project.evaluate(result)           # what `studio evaluate` reports
     model = project.model(weights=result)       # the run's weights
     project.export("onnx", "model.onnx", weights=result)
 
@@ -139,6 +140,17 @@ class Project:
                           device=device or self.training.get("device", "auto"), run_dir=run_dir,
                           resume=resume, callbacks=list(callbacks), settings=settings, write_files=save)
         return trainer.fit(resume=resume is not None)
+
+    # ---- evaluation ---------------------------------------------------------------------
+    def evaluate(self, run, split: str = "val", *, checkpoint: str | None = None, output: str | None = None):
+        """What ``studio evaluate`` reports for a run (a run folder or a training result) on
+        ``split`` ("val" or "test"): :class:`studio.evaluation.EvaluationResult` with
+        ``.metrics``, ``.confusion``, ``.table`` (per class) and ``.pairs`` (most confused).
+        ``checkpoint``: best, last or weights (default: the best). A run of another graph
+        raises :class:`studio.evaluation.RunMismatch`."""
+        from studio.evaluation import evaluate
+
+        return evaluate(self.file, _weights_source(run), split, checkpoint=checkpoint, output=output)
 
     # ---- export -------------------------------------------------------------------------
     def export(self, fmt: str, out: str | os.PathLike, *, weights=None, opset: int | None = None,

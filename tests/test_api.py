@@ -30,6 +30,9 @@ def test_the_readme_example_runs(tmp_path, monkeypatch, capsys):
     assert result.history[-1]["metrics"]["accuracy"] > 0.3  # ten digits: chance is 0.1
     assert (result.run_dir / "weights.safetensors").is_file()
     assert (tmp_path / "digits.onnx").is_file()
+    report = namespace["report"]  # studio evaluate's own figures for the run
+    assert report.metrics["accuracy"] == pytest.approx(result.history[-1]["metrics"]["accuracy"], abs=1e-6)
+    assert report.confusion.sum() == report.samples
     # The model holds the run's weights: the run's own final module gives the same outputs.
     x = namespace["x"][:16]
     with torch.no_grad():
