@@ -139,7 +139,15 @@ class Project:
         trainer = prepare(self.file, epochs=epochs, batch_size=batch_size,
                           device=device or self.training.get("device", "auto"), run_dir=run_dir,
                           resume=resume, callbacks=list(callbacks), settings=settings, write_files=save)
-        return trainer.fit(resume=resume is not None)
+        result = trainer.fit(resume=resume is not None)
+        from studio.evaluation.tensorboard import after_training
+
+        note = after_training(self.file, trainer, result)  # TensorBoard's evaluation figures, if any
+        if note:
+            import warnings
+
+            warnings.warn(note, stacklevel=2)
+        return result
 
     # ---- evaluation ---------------------------------------------------------------------
     def evaluate(self, run, split: str = "val", *, checkpoint: str | None = None, output: str | None = None):

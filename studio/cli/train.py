@@ -151,6 +151,13 @@ def run(args: argparse.Namespace) -> int:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
         shutdown()
+    if rank == 0 and code == 0:
+        from studio.evaluation.tensorboard import after_training
+
+        note = after_training(project, trainer, result)
+        if note:
+            say({"type": "note", "message": note})
+            error(f"note: {note}")
     if rank == 0:
         _summary(args, result, time.perf_counter() - started)
     return code

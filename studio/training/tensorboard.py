@@ -2,7 +2,10 @@
 
 Per epoch: the training and validation loss, each metric, the learning rate and
 samples/s (``tensorboard --logdir DIR`` draws them); at the start, the model's graph.
-A run writes into ``DIR/<run folder's name>`` (or ``DIR`` for a run kept nowhere), so
+The evaluation of a finished run (its confusion matrix, metrics and per-class table) is
+added by :func:`studio.evaluation.tensorboard.write_evaluation`, which the command line and
+the Python API call after training (evaluation sits above training). A run writes into
+``DIR/<run folder's name>`` (or ``DIR`` for a run kept nowhere), so
 the runs of a project sit side by side in one TensorBoard. The run folder keeps its own
 files as before; these are a copy for TensorBoard.
 
@@ -41,14 +44,15 @@ class TensorBoardLogger(TrainingCallback):
         check_available()
         self.root = Path(logdir)
         self.writer = None
+        self.folder: Path | None = None  # this run's event files, once it has started
 
     def on_train_start(self, trainer) -> None:
         if trainer.rank != 0:
             return
         from torch.utils.tensorboard import SummaryWriter
 
-        folder = self.root / trainer.run.path.name if trainer.run is not None else self.root
-        self.writer = SummaryWriter(str(folder))
+        self.folder = self.root / trainer.run.path.name if trainer.run is not None else self.root
+        self.writer = SummaryWriter(str(self.folder))
         self._graph(trainer)
 
     def _graph(self, trainer) -> None:

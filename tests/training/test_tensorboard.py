@@ -65,6 +65,13 @@ def test_studio_train_tensorboard_writes_into_the_folder_given(project, tmp_path
     assert code == 0, capsys.readouterr().err
     acc = read_events(tmp_path / "logs" / "run")
     assert [e.step for e in acc.Scalars("loss/train")] == [1]
+    # At the end, the run's evaluation: studio evaluate's figures beside the curves.
+    evaluated = acc.Scalars("evaluation/accuracy")
+    assert [e.step for e in evaluated] == [1]
+    assert evaluated[0].value == pytest.approx(acc.Scalars("metrics/accuracy")[0].value, abs=1e-6)
+    assert acc.Tags()["images"] == ["evaluation/confusion"]
+    image = acc.Images("evaluation/confusion")[0]
+    assert image.width == image.height > 0  # one block per class, ten classes
 
 
 def test_without_tensorboard_installed_the_command_says_what_to_install(project, tmp_path, capsys, monkeypatch):
