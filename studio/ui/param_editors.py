@@ -2,9 +2,10 @@
 inspector (layer parameters), the training panel (settings) and the data panel (dataset
 options and augmentations) share.
 
-An editor calls ``on_change(param, value, error)`` when a person commits a value (or a
-text that cannot be read, with ``error`` set); when that returns False the editor goes
-back to the value it was last given with :meth:`ParamEditor.set_value`.
+An editor calls ``on_change(param, value, error)`` when a person commits a value, or with
+``error`` set (the Param's own message) when a text cannot be read or a number is out of
+range; then, or when ``on_change`` returns False, the editor goes back to the value it was
+last given with :meth:`ParamEditor.set_value`. Number fields never clamp silently.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QValidator
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QSpinBox, QWidget)
 
 from studio.core.errors import StudioError
@@ -25,11 +26,72 @@ OnChange = Callable[[Any, Any, "str | None"], bool]
 Browse = Callable[[Any, str], "str | None"]
 
 
-class FloatSpinBox(QDoubleSpinBox):
-    """A float as people write it: 0.003, 1e-05, 0 (not 0.00300000), typed the same way.
+class _OpenRange:
+    """What both spin boxes share: the range is left open, so a value outside the Param's
+    range reaches the owner, who refuses it with a message naming it (a spin box would
+    clamp it silently); the arrows still stop at the Param's bounds; a text that cannot
+    be read is reported through ``rejected`` instead of quietly going back."""
 
-    The range is left open: a value outside the Param's range is refused by the owner with
-    a message naming it, rather than silently clamped."""
+    bounds: tuple[float | None, float | None] = (None, None)
+    rejected: Callable[[str], None] | None = None
+
+    def _parse(self, text: str):
+        raise NotImplementedError
+
+    def validate(self, text: str, pos: int):
+        try:
+            self._parse(text)
+        except ValueError:
+            return QValidator.State.Intermediate, text, pos  # "1e-" on the way to "1e-5"
+        return QValidator.State.Acceptable, text, pos
+
+    def valueFromText(self, text: str):  # noqa: N802 (Qt API)
+        return self._parse(text)
+
+    def fixup(self, text: str) -> str:
+        # Qt calls this when Enter or leaving the field finds a text that is not a
+        # number, just before it puts the old value back.
+        if self.rejected is not None and text.strip():
+            self.rejected(text)
+        return text
+
+    def stepBy(self, steps: int) -> None:  # noqa: N802 (Qt API)
+        lo, hi = self.bounds
+        value = self.value() + steps * self.singleStep()
+        value = value if lo is None else max(lo, value)
+        value = value if hi is None else min(hi, value)
+        self.setValue(value)
+        self.selectAll()
+
+    def stepEnabled(self):  # noqa: N802 (Qt API)
+        lo, hi = self.bounds
+        value = self.value()
+        flags = QAbstractSpinBox.StepEnabledFlag.StepNone
+        if lo is None or value > lo:
+            flags |= QAbstractSpinBox.StepEnabledFlag.StepDownEnabled
+        if hi is None or value < hi:
+            flags |= QAbstractSpinBox.StepEnabledFlag.StepUpEnabled
+        return flags
+
+
+class IntSpinBox(_OpenRange, QSpinBox):
+    """An integer; 0 typed into a field that starts at 1 is refused with the Param's
+    message, not turned back into the old value."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setRange(-INT_LIMIT, INT_LIMIT)
+        self.setKeyboardTracking(False)  # typing 128 sets 128, not 1, 12 and 128
+
+    def _parse(self, text: str) -> int:
+        return int(text.strip())
+
+    def textFromValue(self, value: int) -> str:  # noqa: N802 (Qt API)
+        return str(value)
+
+
+class FloatSpinBox(_OpenRange, QDoubleSpinBox):
+    """A float as people write it: 0.003, 1e-05, 0 (not 0.00300000), typed the same way."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -37,18 +99,11 @@ class FloatSpinBox(QDoubleSpinBox):
         self.setRange(-1e300, 1e300)
         self.setKeyboardTracking(False)  # "1e-5" is set on Enter, not as 1, then 1e-5
 
-    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt API)
-        return f"{value:g}"
-
-    def valueFromText(self, text: str) -> float:  # noqa: N802 (Qt API)
+    def _parse(self, text: str) -> float:
         return float(text)
 
-    def validate(self, text: str, pos: int):
-        try:
-            float(text)
-        except ValueError:
-            return QValidator.State.Intermediate, text, pos  # "1e-" on the way to "1e-5"
-        return QValidator.State.Acceptable, text, pos
+    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt API)
+        return f"{value:g}"
 
 
 def label_for(param) -> str:
@@ -75,14 +130,14 @@ class ParamEditor:
             w.addItems([AUTO, "true", "false"] if k == "bool" else list(param.choices))
             w.currentIndexChanged.connect(lambda i: i >= 0 and self._commit(self._combo_value(i)))
         elif k == "int" and not param.optional:
-            w = QSpinBox()
-            lo = -INT_LIMIT if param.min is None else int(max(param.min, -INT_LIMIT))
-            hi = INT_LIMIT if param.max is None else int(min(param.max, INT_LIMIT))
-            w.setRange(lo, hi)
-            w.setKeyboardTracking(False)  # typing 128 sets 128, not 1, 12 and 128
+            w = IntSpinBox()
+            w.bounds = (param.min, param.max)
+            w.rejected = self._text_refused
             w.valueChanged.connect(lambda v: self._commit(int(v)))
         elif k == "float" and not param.optional:
             w = FloatSpinBox()
+            w.bounds = (param.min, param.max)
+            w.rejected = self._text_refused
             w.setSingleStep(_step(param))
             w.valueChanged.connect(lambda v: self._commit(float(v)))
         else:
@@ -162,7 +217,20 @@ class ParamEditor:
             return
         self._commit(value)
 
+    def _text_refused(self, text: str) -> None:
+        """A spin box's text that is no number: the Param's own message, as for a text field."""
+        try:
+            self.param.from_text(self.owner, text)
+        except StudioError as exc:
+            self.on_change(self.param, None, str(exc))
+
     def _commit(self, value) -> None:
+        try:
+            value = self.param.validate(self.owner, value)  # out of range: the Param's message, shown
+        except StudioError as exc:
+            self.on_change(self.param, None, str(exc))
+            self.set_value(self._value)
+            return
         if isinstance(value, tuple):
             value = list(value)  # as the project file holds it
         if self.on_change(self.param, value, None):

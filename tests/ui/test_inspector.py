@@ -19,7 +19,10 @@ def test_editors_follow_the_spec_and_refuse_bad_values(window, qtbot):
     inp = doc.add_node("Input")
     pick(window, conv)
     ks = window.inspector.editors["kernel_size"].widget
-    assert isinstance(ks, QSpinBox) and (ks.minimum(), ks.maximum()) == (1, 1024)
+    assert isinstance(ks, QSpinBox)
+    ks.setValue(1)
+    ks.stepBy(-1)  # the arrows stop at the Param's bounds
+    assert ks.value() == 1 and window.inspector.message.text() == ""
     pick(window, inp)
     kind = window.inspector.editors["kind"].widget
     assert isinstance(kind, QComboBox)
@@ -44,6 +47,38 @@ def test_editors_follow_the_spec_and_refuse_bad_values(window, qtbot):
     assert doc.graph.node(drop).params["p"] == 0.25 and window.inspector.message.text() == ""
     assert doc.undo_stack.count() == steps + 1
     assert p.text() == "0.25"
+
+
+def _type_into(qtbot, spin, text):
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin.lineEdit(), text)
+    qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Return)
+
+
+def test_out_of_range_and_unreadable_numbers_are_refused_visibly(window, qtbot):
+    doc = window.document
+    conv = doc.add_node("Conv2d")
+    pick(window, conv)
+    ks = window.inspector.editors["kernel_size"].widget
+    before = doc.graph.node(conv).params["kernel_size"]
+    steps = doc.undo_stack.count()
+    _type_into(qtbot, ks, "0")  # below the minimum of 1: said, not silently put back
+    message = window.inspector.message.text()
+    assert "kernel_size" in message and "[1, 1024]" in message
+    assert doc.graph.node(conv).params["kernel_size"] == before and ks.value() == before
+    assert doc.undo_stack.count() == steps
+    _type_into(qtbot, ks, "5000")
+    assert "5000" in window.inspector.message.text()
+    _type_into(qtbot, ks, "5")
+    assert window.inspector.message.text() == "" and doc.graph.node(conv).params["kernel_size"] == 5
+    _type_into(qtbot, ks, "abc")  # no number at all: the same kind of message
+    assert "abc" in window.inspector.message.text() and doc.graph.node(conv).params["kernel_size"] == 5
+
+    drop = doc.add_node("Dropout")
+    pick(window, drop)
+    p = window.inspector.editors["p"].widget
+    _type_into(qtbot, p, "x1")
+    assert "x1" in window.inspector.message.text() and doc.graph.node(drop).params["p"] == 0.5
 
 
 def test_frozen_and_learning_rate_multiplier(window):

@@ -176,6 +176,15 @@ def test_float_settings_read_and_type_as_people_write_them(trained_window, qtbot
     qtbot.keyClicks(decay.lineEdit(), "7")  # above the setting's maximum of 1: refused
     qtbot.keyClick(decay.lineEdit(), Qt.Key.Key_Return)
     assert window.document.project.training["weight_decay"] == pytest.approx(1e-5)
+    assert "weight_decay" in panel.status.text() and "7" in panel.status.text()
+
+    batch = panel.editors["batch_size"]
+    size = window.document.project.training["batch_size"]
+    batch.lineEdit().selectAll()
+    qtbot.keyClicks(batch.lineEdit(), "0")  # an integer below its minimum: said, not clamped
+    qtbot.keyClick(batch.lineEdit(), Qt.Key.Key_Return)
+    assert window.document.project.training["batch_size"] == size and batch.value() == size
+    assert "batch_size" in panel.status.text() and "0" in panel.status.text()
 
 
 def test_a_stopped_run_continues_from_the_runs_list(trained_window, qtbot):
