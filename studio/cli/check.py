@@ -6,7 +6,7 @@ import argparse
 
 from studio.cli._args import training_setting
 from studio.cli._output import emit_json, error, human, human_bytes
-from studio.core.analysis import ERROR, analyze
+from studio.core.analysis import ERROR, WARNING, analyze
 from studio.core.errors import StudioError
 from studio.core.project import load
 
@@ -32,12 +32,13 @@ def run(args: argparse.Namespace) -> int:
     g = project.graph
     in_order = set(a.order)
     order = a.order + [n.id for n in g.nodes if n.id not in in_order]
-    failing = [p for p in a.problems if p.severity == ERROR or args.strict]
+    failing = [p for p in a.problems if p.severity == ERROR or (args.strict and p.severity == WARNING)]
     summary = {
         "type": "summary", "file": str(args.project), "name": project.name, "nodes": len(g), "edges": len(g.edges),
         "params": a.total_params, "flops": a.total_flops, "batch_size": batch,
         "memory_bytes": a.memory_bytes(batch), "errors": len(a.errors),
-        "warnings": len(a.problems) - len(a.errors), "ready": a.ready,
+        "warnings": sum(p.severity == WARNING for p in a.problems), "ready": a.ready,
+        "inference_ready": a.inference_ready,
     }
     if args.json:
         for node_id in order:
@@ -64,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         lines.append(f"total: {human(a.total_params)} params, {human(a.total_flops)} FLOPs per sample, "
                      f"~{human_bytes(summary['memory_bytes'])} to train at batch {batch}")
         lines += [f"  {p}" for p in a.problems]
-        lines.append("ready to train" if a.ready else f"{len(a.errors)} problem(s) stop training")
+        lines.append("ready to train" if a.ready else f"{len(a.errors)} problem(s) stop training" if a.errors
+                     else "ready for inference and export; training needs a loss")
         print("\n".join(lines))
     return 1 if failing else 0

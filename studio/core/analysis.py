@@ -17,6 +17,10 @@ from studio.spec.roles import ROLE_INPUT, ROLE_OUTPUT
 
 ERROR = "error"
 WARNING = "warning"
+NOTE = "note"  # worth knowing, stops nothing (a graph for inference only has no loss)
+
+# Problems that stop training but not building, running or exporting the graph.
+TRAINING_ONLY = ("no_loss", "nothing_to_train")
 
 BYTES_PER_VALUE = 4  # float32
 
@@ -32,7 +36,7 @@ class NodeInfo:
 
 @dataclass(frozen=True)
 class Problem:
-    code: str  # cycle, unconnected_input, not_connected, dead_end, no_input, no_loss, shape
+    code: str  # cycle, unconnected_input, not_connected, dead_end, no_input, no_loss, nothing_to_train, shape
     message: str
     node: str | None = None
     severity: str = ERROR
@@ -61,12 +65,23 @@ class Analysis:
     @property
     def build_errors(self) -> list[Problem]:
         """Errors that stop the graph from becoming a module (a missing loss only stops training)."""
-        return [p for p in self.errors if p.code != "no_loss"]
+        return [p for p in self.errors if p.code not in TRAINING_ONLY]
+
+    @property
+    def training_blockers(self) -> list[Problem]:
+        """What stands in the way of training: every error, and a missing loss even where
+        it is only a note (a graph made for inference)."""
+        return [p for p in self.problems if p.severity == ERROR or p.code in TRAINING_ONLY]
 
     @property
     def ready(self) -> bool:
         """True when nothing stands in the way of training."""
-        return not self.errors
+        return not self.training_blockers
+
+    @property
+    def inference_ready(self) -> bool:
+        """True when the graph runs and exports (it may still lack what training needs)."""
+        return not self.build_errors
 
     @property
     def total_params(self) -> int:
@@ -156,6 +171,7 @@ def _analyze(graph: Graph) -> Analysis:
         info.params, info.flops = cost.params, cost.flops
 
     _structure_problems(graph, problems, live, specs)
+    _trainable_problem(graph, problems, live, infos, specs)
     return Analysis(infos, problems, order, live)
 
 
@@ -178,8 +194,14 @@ def _structure_problems(graph: Graph, problems: list[Problem], reaches: set[str]
         problems.append(Problem("no_input", "the graph has no Input node"))
     losses = [n for n, spec in specs.items() if spec.loss is not None]
     if not losses:
-        problems.append(Problem("no_loss", "the graph has no loss node, so it cannot be trained: "
-                                "add one (e.g. Cross-entropy loss) after the last layer"))
+        if any(r == ROLE_OUTPUT for r in roles.values()):
+            # Outputs without a loss: a model for inference (an imported one, say) runs and
+            # exports as it is; only training needs the loss.
+            problems.append(Problem("no_loss", "no loss: ready for inference and export; to train it, add a loss "
+                                    "(e.g. Cross-entropy loss) on an output", severity=NOTE))
+        else:
+            problems.append(Problem("no_loss", "the graph has no loss node, so it cannot be trained: "
+                                    "add one (e.g. Cross-entropy loss) after the last layer"))
     # Nodes from which no output or loss can be reached compute nothing that is used.
     for n in graph:
         if n.id in reaches:
@@ -188,3 +210,15 @@ def _structure_problems(graph: Graph, problems: list[Problem], reaches: set[str]
             problems.append(Problem("not_connected", "not connected to anything", n.id, WARNING))
         elif roles[n.id] != ROLE_OUTPUT:
             problems.append(Problem("dead_end", "its result reaches no output or loss", n.id, WARNING))
+
+
+def _trainable_problem(graph: Graph, problems: list[Problem], live: set[str], infos: dict, specs: dict) -> None:
+    """Training needs at least one weight that is not frozen among the nodes that run."""
+    weighted = [n for n in live if infos.get(n) is not None and infos[n].params > 0]
+    if not weighted or not any(specs[n].loss is not None for n in live):
+        return
+    if all(graph.node(n).frozen for n in weighted):
+        problems.append(Problem(
+            "nothing_to_train", "every layer with weights is frozen, so training has nothing to learn: "
+            "unfreeze at least one (untick Frozen in the inspector, or set \"frozen\": false "
+            "on it in the project file)"))

@@ -53,6 +53,11 @@ def prepare(project, *, data=None, epochs=None, batch_size=None, device="cpu", r
         distributed.init(dist_info, torch_device.type)
 
     seed_everything(s["seed"])
+    from studio.core.analysis import analyze
+
+    blockers = analyze(project.graph).training_blockers  # each with what to do about it
+    if blockers:
+        raise TrainingError("cannot train: " + "; ".join(str(p) for p in blockers))
     try:
         model = compile_graph(project.graph)
     except CompileError as exc:

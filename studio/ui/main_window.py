@@ -337,8 +337,14 @@ class MainWindow(FileActions, ClipboardActions, QMainWindow):
         mem = a.memory_bytes(self.batch_spin.value())
         self.memory_label.setText(f"≈ {mem / 2**20:,.1f} MiB to train")
         n_err = len(a.errors)
-        self.ready_label.setText("Ready to train" if a.ready else f"Not ready: {n_err} error{'s' * (n_err != 1)}")
-        self.ready_label.setStyleSheet("color: #3cb371; font-weight: bold" if a.ready else "color: #e0403a; font-weight: bold")
+        if a.ready:
+            text, colour = "Ready to train", "#3cb371"
+        elif not n_err:  # outputs but no loss: a model for inference
+            text, colour = "Ready for inference and export (add a loss to train)", "#3cb371"
+        else:
+            text, colour = f"Not ready: {n_err} error{'s' * (n_err != 1)}", "#e0403a"
+        self.ready_label.setText(text)
+        self.ready_label.setStyleSheet(f"color: {colour}; font-weight: bold")
 
     def refresh_recent_menu(self) -> None:
         self.recent_menu.clear()

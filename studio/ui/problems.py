@@ -8,6 +8,8 @@ from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem
 
 from studio.ui.canvas.items import ERROR_COLOUR, WARNING_COLOUR
 
+NOTE_COLOUR = "#5a9bd5"  # worth knowing, stops nothing
+
 NODE_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -37,7 +39,8 @@ class ProblemsPanel(QTreeWidget):
             self.addTopLevelItem(item)
         for p in problems:
             item = QTreeWidgetItem([p.severity, p.node or "", p.message])
-            item.setForeground(0, QColor(ERROR_COLOUR if p.severity == "error" else WARNING_COLOUR))
+            item.setForeground(0, QColor(ERROR_COLOUR if p.severity == "error" else
+                                         WARNING_COLOUR if p.severity == "warning" else NOTE_COLOUR))
             item.setToolTip(2, p.message)
             item.setData(0, NODE_ROLE, p.node)
             self.addTopLevelItem(item)

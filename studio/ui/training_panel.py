@@ -261,6 +261,10 @@ class TrainingPanel(QWidget):
         if self.running:
             return
         project = self.document.project
+        blockers = [] if resume is not None else self.document.analysis().training_blockers
+        if blockers:  # said before anything starts, with what to do
+            self.status.setText("Cannot train: " + "; ".join(str(p) for p in blockers))
+            return
         snapshot = project.snapshot()
         device = self.device.currentData() or "auto"
         self.plots.reset()

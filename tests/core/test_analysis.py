@@ -121,3 +121,15 @@ def test_memory_estimate_grows_with_batch(graph):
     assert a.memory_bytes(128) > a.memory_bytes(1) > 4 * a.total_params
     # activations are what scale with the batch
     assert a.memory_bytes(2) - a.memory_bytes(1) == 2 * a.activation_values() * 4
+
+
+def test_every_layer_frozen_is_a_problem_before_training_with_the_fix(graph):
+    _image_net(graph)
+    for n in ("conv", "fc"):
+        graph.node(n).frozen = True
+    a = analyze(graph)
+    [p] = [p for p in a.problems if p.code == "nothing_to_train"]
+    assert p.severity == "error" and "frozen" in p.message and "unfreeze" in p.message
+    assert not a.ready and a.inference_ready  # it still runs and exports
+    graph.node("fc").frozen = False
+    assert analyze(graph).ready

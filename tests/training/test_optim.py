@@ -85,3 +85,12 @@ def test_grad_clip_bounds_the_step(mlp_project, data):
     trainer.fit()
     w1 = torch.cat([p.detach().flatten() for p in trainer.model.parameters()])
     assert (w1 - w0).norm() <= 1e-3 * 1.0001
+
+
+def test_training_with_every_layer_frozen_is_refused_with_the_fix(mlp_project, data):
+    from studio.training import TrainingError
+
+    for node in mlp_project.graph:
+        node.frozen = True
+    with pytest.raises(TrainingError, match="frozen.*unfreeze"):
+        prepare(mlp_project, data=data, epochs=1)

@@ -209,3 +209,13 @@ def test_a_stopped_run_continues_from_the_runs_list(trained_window, qtbot):
     assert outcome["status"] == "completed" and [r["epoch"] for r in outcome["history"]] == [1, 2, 3, 4]
     assert panel.runs.count() == 1 and "completed" in panel.runs.item(0).text()  # the same run, finished
     qtbot.waitUntil(lambda: panel.point_counts()["val"] == 4, timeout=5_000)  # drawn by the next redraw
+
+
+def test_train_refuses_a_graph_with_every_layer_frozen_and_says_why(trained_window):
+    window, panel = trained_window
+    window.scene.select_nodes([n.id for n in window.document.graph])
+    window.toggle_frozen()
+    assert any(p.code == "nothing_to_train" for p in window.document.analysis().problems)
+    assert window.ready_label.text().startswith("Not ready")
+    panel.train_button.click()
+    assert not panel.running and "unfreeze" in panel.status.text()
