@@ -159,13 +159,11 @@ def _analyze(graph: Graph) -> Analysis:
         try:
             outs = dict(spec.infer(node.params, ins))
             cost = spec.cost(node.params, ins, outs)
-        except StudioError as exc:
-            info.error = str(exc)
-            problems.append(Problem("shape", str(exc), node_id, severity(node_id)))
-            continue
-        except Exception as exc:  # a plugin's rule that crashed: report, do not take the app down
-            info.error = f"shape rule of {spec.id} failed: {exc!r}"
-            problems.append(Problem("shape", info.error, node_id, severity(node_id)))
+        except Exception as exc:  # StudioError, or a plugin's rule that crashed: report, stay up
+            info.error = _rule_failure(spec, exc)
+            # A shape that does not fit is an error wherever it is: the branch is wrong
+            # now, even before it reaches a loss.
+            problems.append(Problem("shape", info.error, node_id, ERROR))
             continue
         info.outputs = outs
         info.params, info.flops = cost.params, cost.flops
@@ -222,3 +220,30 @@ def _trainable_problem(graph: Graph, problems: list[Problem], live: set[str], in
             "nothing_to_train", "every layer with weights is frozen, so training has nothing to learn: "
             "unfreeze at least one (untick Frozen in the inspector, or set \"frozen\": false "
             "on it in the project file)"))
+
+
+def _rule_failure(spec, exc: Exception) -> str:
+    return str(exc) if isinstance(exc, StudioError) else f"shape rule of {spec.id} failed: {exc!r}"
+
+
+def wire_shape_problem(graph: Graph, analysis: Analysis, src: str, src_port: str, dst: str, dst_port: str
+                       ) -> str | None:
+    """Why a wire from ``src.src_port`` into ``dst.dst_port`` would not fit, or None: the
+    target's shape rule run on the inputs it would have, not a new analysis, so it is cheap
+    enough for every mouse move of a drag. None too while the answer is unknown (an input
+    without a shape yet, another required input still unwired)."""
+    shape = analysis.nodes[src].outputs.get(src_port) if src in analysis.nodes else None
+    if shape is None or dst not in graph:
+        return None
+    node = graph.node(dst)
+    spec = graph.spec(node)
+    info = analysis.nodes.get(dst)
+    ins = dict(info.inputs) if info is not None else {}
+    ins[dst_port] = shape
+    if any(not p.optional and p.name not in ins for p in spec.input_ports(node.params)):
+        return None
+    try:
+        spec.infer(node.params, ins)
+    except Exception as exc:
+        return _rule_failure(spec, exc)
+    return None

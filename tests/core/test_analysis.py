@@ -133,3 +133,21 @@ def test_every_layer_frozen_is_a_problem_before_training_with_the_fix(graph):
     assert not a.ready and a.inference_ready  # it still runs and exports
     graph.node("fc").frozen = False
     assert analyze(graph).ready
+
+
+def test_a_shape_error_on_a_branch_that_reaches_no_loss_is_still_an_error(graph):
+    from studio.core.analysis import wire_shape_problem
+
+    _image_net(graph)
+    graph.add_node("Input", {"kind": "vector", "features": 256}, node_id="vec")
+    graph.add_node("Conv2d", node_id="side")
+    a = analyze(graph)
+    # Asked before the wire exists: the target's rule on the would-be input.
+    reason = wire_shape_problem(graph, a, "vec", "out", "side", "in")
+    assert reason and "[B, 256]" in reason
+    assert wire_shape_problem(graph, a, "img", "out", "side", "in") is None
+    graph.connect("vec", "out", "side", "in")
+    a = analyze(graph)
+    [p] = [p for p in a.problems_of("side") if p.code == "shape"]
+    assert p.severity == "error" and p.message == reason
+    assert not a.ready

@@ -322,3 +322,36 @@ def test_auto_layout_leaves_no_node_drawn_over_another(window, direction):
         rects = {n: item.sceneBoundingRect().adjusted(2, 2, -2, -2) for n, item in window.scene.nodes.items()}
         over = [(a, b) for a, b in itertools.combinations(rects, 2) if rects[a].intersects(rects[b])]
         assert over == [], name
+
+
+def test_a_wire_whose_shapes_do_not_fit_is_red_with_the_reason_while_dragging(window, drive):
+    doc = window.document
+    inp = doc.add_node("Input", params={"kind": "vector", "features": 256}, position=(0, 0))
+    conv = doc.add_node("Conv2d", position=(300, 0))
+    lin = doc.add_node("Linear", position=(300, 200))
+    window.view.fit_all()
+    QApplication.processEvents()
+    vp = window.view.viewport()
+    a = drive.port_pos(window, inp, "out", True)
+
+    def hover(dst):
+        b = drive.port_pos(window, dst, "in", False)
+        QTest.mouseMove(vp, QPoint((a.x() + b.x()) // 2, (a.y() + b.y()) // 2 + 7))
+        QTest.mouseMove(vp, b)
+        return b, window.view.mode
+
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, a)
+    b, mode = hover(conv)
+    assert mode.misfit and "[B, 256]" in mode.misfit  # the target's own shape rule, before release
+    assert mode.wire.pen().color().name() == "#e0403a"
+    assert mode.note.isVisible() and mode.note.text() == mode.misfit
+    _, mode = hover(lin)  # a Linear takes [B, 256]: green, no note
+    assert not mode.misfit and mode.wire.pen().color().name() == "#3cb371" and not mode.note.isVisible()
+    b, mode = hover(conv)
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, b)
+    assert not any(isinstance(i, type(mode.note)) for i in window.scene.items())
+    # Connected, red, and an error although this branch reaches no loss yet.
+    [p] = [p for p in doc.analysis().problems_of(conv) if p.code == "shape"]
+    assert p.severity == "error" and p.message == mode.misfit
+    assert window.scene.nodes[conv].severity == "error"
+    assert window.ready_label.text().startswith("Not ready")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QColor, QPen
-from PySide6.QtWidgets import QGraphicsPathItem
+from PySide6.QtGui import QColor, QFont, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsSimpleTextItem
 
+from studio.core.analysis import wire_shape_problem
 from studio.core.errors import GraphError
 from studio.ui.canvas.items import PortItem
 from studio.ui.canvas.routing import wire_path
@@ -15,9 +16,33 @@ REFUSED = QColor("#e0403a")
 NEUTRAL = QColor("#9aa0a8")
 
 
+class CursorNote(QGraphicsSimpleTextItem):
+    """A line of text beside the cursor, the same size at any zoom."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self.setZValue(50)
+        self.setBrush(REFUSED)
+        font = QFont()
+        font.setBold(True)
+        self.setFont(font)
+
+    def paint(self, painter, option, widget=None) -> None:
+        painter.fillRect(self.boundingRect().adjusted(-4, -2, 4, 2), QColor(20, 20, 24, 225))
+        super().paint(painter, option, widget)
+
+    def show_at(self, text: str, scene_pos: QPointF) -> None:
+        self.setText(text)
+        self.setPos(scene_pos)
+        self.setVisible(bool(text))
+
+
 class NewLinkInteraction:
-    """Drag from a port; the loose wire turns green over a port it may join, red (with
-    the model's reason) over one it may not. Release on an allowed port connects."""
+    """Drag from a port; the loose wire turns green over a port it may join, red over one
+    it may not or where the shapes would not fit, with the reason beside the cursor.
+    Release on an allowed port connects (a wire whose shapes do not fit connects too, red
+    with its problem, so the graph can be fixed upstream next)."""
 
     def __init__(self, view, start: PortItem, detaching=None) -> None:
         """``detaching``: the wire picked up from an input, re-routed or removed on release."""
@@ -30,9 +55,13 @@ class NewLinkInteraction:
         self.wire.setZValue(5)
         self.wire.setPen(QPen(NEUTRAL, 2, Qt.PenStyle.DashLine))
         view.scene().addItem(self.wire)
+        self.note = CursorNote()
+        self.note.setVisible(False)
+        view.scene().addItem(self.note)
         self.target: PortItem | None = None
         self.allowed = False
         self.reason = ""
+        self.misfit = ""  # the would-be input's shape rule says no
         self._draw(start.scene_center())
 
     def _endpoints(self, other: PortItem):
@@ -46,7 +75,7 @@ class NewLinkInteraction:
 
     def move(self, scene_pos: QPointF) -> None:
         port = self.view.port_at(scene_pos)
-        self.target, self.allowed, self.reason = port, False, ""
+        self.target, self.allowed, self.reason, self.misfit = port, False, "", ""
         colour = NEUTRAL
         if port is not None and port is not self.start:
             ends = self._endpoints(port)
@@ -55,13 +84,18 @@ class NewLinkInteraction:
             elif self.detaching is not None and ends == _ends(self.detaching):
                 self.allowed = True  # dropped back where it was
             else:
+                doc = self.view.document
                 try:
-                    self.view.document.graph.check_connect(*ends)
+                    doc.graph.check_connect(*ends)
                     self.allowed = True
                 except GraphError as exc:
                     self.reason = str(exc)
-            colour = ALLOWED if self.allowed else REFUSED
-            self.view.statusMessage.emit(self.reason or f"connect {ends[0]}.{ends[1]} to {ends[2]}.{ends[3]}")
+                if self.allowed:
+                    self.misfit = wire_shape_problem(doc.graph, doc.analysis(), *ends) or ""
+            colour = ALLOWED if self.allowed and not self.misfit else REFUSED
+            self.view.statusMessage.emit(self.reason or self.misfit or
+                                         f"connect {ends[0]}.{ends[1]} to {ends[2]}.{ends[3]}")
+        self.note.show_at(self.reason or self.misfit, scene_pos + QPointF(14, 10) / max(self.view.zoom(), 1e-3))
         self.wire.setPen(QPen(colour, 2.4 if port else 2, Qt.PenStyle.SolidLine if port else Qt.PenStyle.DashLine))
         self._draw(port.scene_center() if port is not None else scene_pos)
 
@@ -86,12 +120,15 @@ class NewLinkInteraction:
                 doc.disconnect([old])  # a wire pulled off and dropped on nothing is removed
             elif self.reason:
                 self.view.statusMessage.emit(f"not connected: {self.reason}")
+            if self.target is not None and self.allowed and self.misfit:
+                self.view.statusMessage.emit(f"connected, but it does not fit: {self.misfit}")
         except GraphError as exc:
             self.view.statusMessage.emit(str(exc))
 
     def cancel(self) -> None:
-        if self.wire.scene() is not None:
-            self.wire.scene().removeItem(self.wire)
+        for item in (self.wire, self.note):
+            if item.scene() is not None:
+                item.scene().removeItem(item)
         if self.detaching is not None and self.detaching in self.view.scene().edges:
             self.view.scene().edges[self.detaching].show_with_label(True)
 
