@@ -32,10 +32,23 @@ class CursorNote(QGraphicsSimpleTextItem):
         painter.fillRect(self.boundingRect().adjusted(-4, -2, 4, 2), QColor(20, 20, 24, 225))
         super().paint(painter, option, widget)
 
-    def show_at(self, text: str, scene_pos: QPointF) -> None:
-        self.setText(text)
-        self.setPos(scene_pos)
+    def show_at(self, text: str, scene_pos: QPointF, view) -> None:
+        """Beside ``scene_pos``, kept inside what ``view`` shows (moved to the left of the
+        cursor, or up, near an edge); a long reason is broken after its colons and semicolons."""
+        self.setText(text.replace("; ", ";\n").replace(": ", ":\n"))
         self.setVisible(bool(text))
+        if not text:
+            return
+        zoom = max(view.zoom(), 1e-3)
+        box = self.boundingRect()
+        w, h = (box.width() + 8) / zoom, (box.height() + 4) / zoom
+        seen = view.mapToScene(view.viewport().rect()).boundingRect()
+        x, y = scene_pos.x() + 14 / zoom, scene_pos.y() + 10 / zoom
+        if x + w > seen.right():
+            x = max(seen.left() + 4 / zoom, min(scene_pos.x() - 14 / zoom - w, seen.right() - w))
+        if y + h > seen.bottom():
+            y = max(seen.top(), scene_pos.y() - 10 / zoom - h)
+        self.setPos(x, y)
 
 
 class NewLinkInteraction:
@@ -95,7 +108,7 @@ class NewLinkInteraction:
             colour = ALLOWED if self.allowed and not self.misfit else REFUSED
             self.view.statusMessage.emit(self.reason or self.misfit or
                                          f"connect {ends[0]}.{ends[1]} to {ends[2]}.{ends[3]}")
-        self.note.show_at(self.reason or self.misfit, scene_pos + QPointF(14, 10) / max(self.view.zoom(), 1e-3))
+        self.note.show_at(self.reason or self.misfit, scene_pos, self.view)
         self.wire.setPen(QPen(colour, 2.4 if port else 2, Qt.PenStyle.SolidLine if port else Qt.PenStyle.DashLine))
         self._draw(port.scene_center() if port is not None else scene_pos)
 
