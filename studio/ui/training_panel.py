@@ -32,6 +32,7 @@ LIVE_TEXT_SECONDS = 0.25
 RUN_STATUS_ROLE = Qt.ItemDataRole.UserRole + 1
 RESUMABLE = ("stopped", "error", "running")  # a NaN would come back at the same step
 PROBE_DELAY_MS = 1500
+GRAPH_CHANGED = "The graph changed since this run started; the run keeps training the graph as it was."
 
 
 class _DeviceProbe(QObject):
@@ -61,7 +62,7 @@ class TrainingPanel(QWidget):
         self.graph_changed = False
         self._build()
         document.graphChanged.connect(self._on_graph_changed)
-        document.projectReplaced.connect(lambda _p: self._load_settings())
+        document.projectReplaced.connect(self._project_replaced)
         document.trainingChanged.connect(lambda _name: self._show_settings())
         self._load_settings()
         self.refresh_runs()
@@ -105,8 +106,7 @@ class TrainingPanel(QWidget):
         self.live.setWordWrap(True)  # two fixed lines: the ETA is never cut off
         self.live.setFixedHeight(2 * self.live.fontMetrics().lineSpacing() + 2)
         self._live_at = 0.0
-        self.changed_label = QLabel("The graph changed since this run started; the run keeps training "
-                                    "the graph as it was.")
+        self.changed_label = QLabel(GRAPH_CHANGED)
         self.changed_label.setWordWrap(True)
         self.changed_label.hide()
 
@@ -274,6 +274,7 @@ class TrainingPanel(QWidget):
                 self.plots.add_epoch(record)
                 self.epoch_table.add_epoch(record)
         self.graph_changed = False
+        self.changed_label.setText(GRAPH_CHANGED)
         self.changed_label.hide()
         self.progress.setValue(0)
         self.live.setText("")
@@ -340,6 +341,24 @@ class TrainingPanel(QWidget):
         for w in self.editors.values():
             w.setEnabled(not running)
         self.device.setEnabled(not running)
+
+    def _project_replaced(self, _project=None) -> None:
+        """Another project: its settings, its runs, and none of the last one's curves or
+        words. A run still going (of the project before) keeps training its snapshot."""
+        self._load_settings()
+        if not self.running:
+            if self._plots is not None:
+                self._plots.reset()
+                self._plots.set_past([])
+            self.progress.setValue(0)
+            self.live.setText("")
+            self.status.setText("Ready")
+            self.changed_label.hide()
+        else:
+            self.graph_changed = True
+            self.changed_label.setText("Another project is open; this run keeps training the one it started with.")
+            self.changed_label.show()
+        self.refresh_runs()
 
     def _on_graph_changed(self) -> None:
         if self.running and not self.graph_changed:

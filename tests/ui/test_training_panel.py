@@ -219,3 +219,24 @@ def test_train_refuses_a_graph_with_every_layer_frozen_and_says_why(trained_wind
     assert window.ready_label.text().startswith("Not ready")
     panel.train_button.click()
     assert not panel.running and "unfreeze" in panel.status.text()
+
+
+def test_the_panel_follows_the_document_after_new_and_open(trained_window, qtbot, monkeypatch):
+    window, panel = trained_window
+    window.document.project.training.update(epochs=1, batch_size=256)
+    with qtbot.waitSignal(panel.runFinished, timeout=60_000):
+        panel.train_button.click()
+    assert panel.status.text() == "Finished" and panel.runs.count() == 1
+    panel.runs.setCurrentRow(0)
+    panel.runs.item(0).setCheckState(Qt.CheckState.Checked)  # its curve drawn over the live one
+    qtbot.waitUntil(lambda: sum(panel.point_counts().values()) > 0)
+    assert panel.plots.past_curves
+
+    window.document.undo_stack.setClean()
+    monkeypatch.setattr(window, "choose_template", lambda: "")  # an empty project
+    assert window.new_project()
+    assert panel.status.text() == "Ready" and panel.live.text() == "" and panel.progress.value() == 0
+    assert panel.runs.count() == 0 and not panel.continue_button.isEnabled()
+    assert not panel.plots.past_curves
+    qtbot.waitUntil(lambda: sum(panel.point_counts().values()) == 0)
+    assert panel.param_editors["epochs"].widget.value() == window.document.project.training["epochs"]
