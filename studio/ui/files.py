@@ -12,6 +12,7 @@ import os
 import time
 import uuid
 from pathlib import Path
+from typing import Callable
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtSvgWidgets import QSvgWidget
@@ -185,9 +186,19 @@ class FileActions:
             return self.save()
         return answer == "discard"
 
-    def new_project(self) -> bool:
-        if not self.maybe_save():
+    def replace_document(self, replace: Callable[[], object], ask: bool = True) -> bool:
+        """The one way in for every action that replaces the document (New, Open, a recent
+        file, a dropped file, Import ONNX) or builds on the saved file (Start from weights):
+        unsaved changes are asked about first, and Cancel leaves everything as it was.
+        ``replace`` does the rest (its own dialogs included); its truth is the result."""
+        if ask and not self.maybe_save():
             return False
+        return bool(replace())
+
+    def new_project(self) -> bool:
+        return self.replace_document(self._new_from_template)
+
+    def _new_from_template(self) -> bool:
         name = self.choose_template()
         if name is None:
             return False
@@ -206,15 +217,16 @@ class FileActions:
         return True
 
     def open_dialog(self) -> bool:
-        if not self.maybe_save():
-            return False
-        path = self.ask_open_path()
-        return bool(path) and self.open_path(path, ask=False)
+        def choose_and_open() -> bool:
+            path = self.ask_open_path()
+            return bool(path) and self.open_path(path, ask=False)
+        return self.replace_document(choose_and_open)
 
     def open_path(self, path: str | Path, ask: bool = True, remember: bool = True) -> bool:
         """Open a file; an unreadable one gives a dialog and the current project stays."""
-        if ask and not self.maybe_save():
-            return False
+        return self.replace_document(lambda: self._open_path(path, remember), ask)
+
+    def _open_path(self, path: str | Path, remember: bool) -> bool:
         try:
             self.document.open(path)
         except StudioError as exc:

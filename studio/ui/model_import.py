@@ -21,21 +21,24 @@ def import_model(window, model_path: str | Path, project_path: str | Path) -> Pa
     return path
 
 
-def _ask_import(window) -> None:
+def _ask_import(window) -> bool:
     model = QFileDialog.getOpenFileName(window, "Import ONNX model", "", "ONNX models (*.onnx)")[0]
     if not model:
-        return
+        return False
     default = str(Path(model).with_suffix(".json"))
     target = QFileDialog.getSaveFileName(window, "Save the imported project as", default, "Projects (*.json)")[0]
     if not target:
-        return
+        return False
     try:
         import_model(window, model, target)
     except StudioError as exc:
         QMessageBox.warning(window, "Import ONNX", str(exc))
+        return False
+    return True
 
 
 def install(window) -> None:
     action = window.menu("&File").addAction("Import ONNX...")
-    action.triggered.connect(lambda _c=False: _ask_import(window))
+    # The imported project replaces this one: unsaved changes are asked about first.
+    action.triggered.connect(lambda _c=False: window.replace_document(lambda: _ask_import(window)))
     window.import_onnx_action = action

@@ -65,22 +65,25 @@ def start_from_weights(window, source) -> str:
     return text
 
 
-def _ask_start_from(window) -> None:
+def _ask_start_from(window) -> bool:
     source = QFileDialog.getOpenFileName(
         window, "Start from weights", "",
         "Weights or models (*.safetensors *.pt *.pth *.ckpt *.onnx);;All files (*)")[0]
     if not source:
-        return
+        return False
     try:
         QMessageBox.information(window, "Start from weights", start_from_weights(window, source))
     except StudioError as exc:
         QMessageBox.warning(window, "Start from weights", str(exc))
+        return False
+    return True
 
 
 def install(window) -> None:
     action = window.menu("&File").addAction("Start from weights...")
     action.setToolTip("Load the weights of a run, a weights file or an ONNX model into the nodes "
                       "that match by name and shape; training starts from them")
-    action.triggered.connect(lambda _c=False: _ask_start_from(window))
+    # The weights are kept beside the saved file: unsaved changes are asked about first.
+    action.triggered.connect(lambda _c=False: window.replace_document(lambda: _ask_start_from(window)))
     window.start_from_weights_action = action
     window.template_weights = TemplateWeights(window)

@@ -172,3 +172,56 @@ def test_template_chooser_shows_each_template_whole_with_a_drawing_of_its_graph(
         svg = dialog.preview_svg(name)
         assert all(f">{node['id']}<" in svg for node in doc["nodes"])
     assert seen == {"", *template_names()}
+
+
+def _drop_file(window, path):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window.view.viewport(), QDragEnterEvent(QPoint(300, 300), *args))
+    QApplication.sendEvent(window.view.viewport(), QDropEvent(QPointF(300, 300), *args))
+
+
+def _recent(window, path):
+    from studio.ui import userdata
+
+    userdata.add_recent(path)
+    window.refresh_recent_menu()
+    next(a for a in window.recent_menu.actions() if a.text() == str(path)).trigger()
+
+
+ENTRY_POINTS = {
+    "new": lambda window, path: window.actions_by_name["new"].trigger(),
+    "open": lambda window, path: window.actions_by_name["open"].trigger(),
+    "recent": _recent,
+    "import_onnx": lambda window, path: window.import_onnx_action.trigger(),
+    "dropped_file": _drop_file,
+    "start_from_weights": lambda window, path: window.start_from_weights_action.trigger(),
+}
+
+
+@pytest.mark.parametrize("entry", sorted(ENTRY_POINTS))
+def test_every_action_that_replaces_the_document_asks_about_unsaved_changes_first(make_window, tmp_path, monkeypatch,
+                                                                                   entry):
+    from PySide6.QtWidgets import QFileDialog
+
+    from studio.ui import model_import, start_weights
+
+    window = make_window()
+    model_import.install(window)
+    start_weights.install(window)
+
+    path = tmp_path / "other.json"
+    path.write_text(template_path("cnn_digits").read_text())
+    window.document.add_node("ReLU")
+    events = []
+    window.ask_save_changes = lambda: events.append("asked") or "cancel"
+    window.choose_template = lambda: events.append("dialog") or ""
+    window.ask_open_path = lambda: events.append("dialog") or str(path)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        staticmethod(lambda *a, **k: events.append("dialog") or (str(path), "")))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: events.append("dialog") or ("", "")))
+    ENTRY_POINTS[entry](window, path)
+    assert events == ["asked"]  # before any file dialog; Cancel keeps the work
+    assert [n.type for n in window.document.graph] == ["ReLU"] and window.document.modified
