@@ -62,3 +62,17 @@ def test_console_entry_points():
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "lstm" in proc.stdout
+
+
+def test_outputs_without_a_loss_are_ready_for_inference_with_a_note(tmp_path, capsys):
+    doc = json.loads(template_path("cnn_digits").read_text())
+    doc["nodes"] = [n for n in doc["nodes"] if n["id"] != "loss"] + [{"id": "scores", "type": "Output", "params": {}}]
+    doc["edges"] = [e for e in doc["edges"] if e["to"] != "loss.in"] + [{"from": "classifier.out", "to": "scores.in"}]
+    path = tmp_path / "inference.json"
+    path.write_text(json.dumps(doc))
+    assert main(["check", str(path), "--strict"]) == 0  # a note, not an error nor a warning
+    out = capsys.readouterr().out
+    assert "note: no loss" in out and "ready for inference and export; training needs a loss" in out
+    assert main(["check", str(path), "--json"]) == 0
+    summary = [json.loads(line) for line in capsys.readouterr().out.splitlines()][-1]
+    assert summary["ready"] is False and summary["inference_ready"] is True and summary["errors"] == 0

@@ -52,6 +52,9 @@ def test_status_bar_shows_totals_memory_and_readiness(window):
     assert window.memory_label.text() != small
     window.document.remove_nodes(["loss"])
     assert window.ready_label.text().startswith("Not ready")
+    out = window.document.add_node("Output")
+    window.document.connect("classifier", "out", out, "in")  # class scores out, no loss: inference
+    assert window.ready_label.text() == "Ready for inference and export (add a loss to train)"
 
 
 def test_palette_search_and_double_click_adds(window):
