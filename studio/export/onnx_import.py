@@ -287,7 +287,7 @@ def _import_onnx(path: str | Path | OnnxFile, registry) -> ImportResult:
     if problems:
         raise ImportModelError(f"{path}: the imported graph has problems: " + "; ".join(map(str, problems)))
     apply_layout(graph)
-    project = Project(graph, name=model.graph.name or path.stem,
+    project = Project(graph, name=path.stem,  # the file's name; the graph's is often "main_graph"
                       description=f"Imported from {path.name} ({model.producer_name or 'unknown producer'}, "
                                   f"opset {max((o.version for o in model.opset_import), default=0)}).")
     module = _check_weights(graph, ctx.state, path, analysis)
@@ -582,7 +582,12 @@ class _Context:
         if v.view != "plain":
             raise ImportModelError(f"{self.filename}: output {name} is a recurrent state or time-major "
                                    "sequence; Layer Studio outputs are batch-first tensors")
-        node_id = name if NODE_ID.match(name) and name not in self.graph else self.new_id(name, "output")
+        if "loss" in name.lower():
+            # A Layer Studio export names each output after the loss it fed; what comes
+            # out of the model is that loss's input (class scores, say), not a loss.
+            node_id = self.new_id("output", "output")
+        else:
+            node_id = name if NODE_ID.match(name) and name not in self.graph else self.new_id(name, "output")
         self.graph.add_node("Output", {}, node_id=node_id)
         self.graph.connect(v.node, v.port, node_id, "in")
         self.output_ids[name] = node_id

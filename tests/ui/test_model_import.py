@@ -14,3 +14,21 @@ def test_import_onnx_opens_the_graph(waves_window, tmp_path):
     assert {n.type for n in window.document.graph.nodes} == {"Input", "LSTM", "Linear", "Output"}
     assert (tmp_path / "imported.weights.safetensors").is_file()
     assert "Imported m.onnx" in window.statusBar().currentMessage()
+
+
+def test_an_imported_model_is_named_after_its_file_and_its_outputs_after_what_they_are(waves_window, tmp_path, capsys):
+    from studio.cli import main
+    from studio.export.onnx import export_onnx
+    from studio.ui.model_import import import_model
+
+    window, _ = waves_window
+    export_onnx(window.document.graph, tmp_path / "waves_classifier.onnx")
+    path = import_model(window, tmp_path / "waves_classifier.onnx", tmp_path / "imported.json")
+    doc = window.document
+    assert doc.project.name == "waves_classifier"  # not the exporter's "main_graph"
+    [out] = [n.id for n in doc.graph.nodes if n.type == "Output"]
+    assert "loss" not in out  # class scores come out, not a loss
+    # Outputs and no loss: ready for inference and export, a note; training asks for a loss.
+    assert window.ready_label.text() == "Ready for inference and export (add a loss to train)"
+    assert [p.severity for p in doc.analysis().problems if p.code == "no_loss"] == ["note"]
+    assert main(["check", str(path)]) == 0
