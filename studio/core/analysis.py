@@ -247,3 +247,28 @@ def wire_shape_problem(graph: Graph, analysis: Analysis, src: str, src_port: str
     except Exception as exc:
         return _rule_failure(spec, exc)
     return None
+
+
+def fitting_losses(graph: Graph, analysis: Analysis) -> list[tuple[str, str, str]]:
+    """For a graph with outputs but no loss: ``(output node, loss layer id, why)`` for each
+    Output, the loss that fits what comes out of it: class scores on the last axis (more
+    than one) take a classification loss, anything else a regression loss. Losses are
+    found by the task they declare, not by name."""
+    by_task: dict[str, str] = {}
+    for spec in graph.registry:
+        task = spec.loss.task if spec.loss is not None else None
+        if task and task not in by_task:
+            by_task[task] = spec.id
+    out = []
+    for node in graph:
+        if graph.spec(node).role != ROLE_OUTPUT or graph.spec(node).loss is not None:
+            continue
+        shape = analysis.nodes[node.id].inputs.get("in") if node.id in analysis.nodes else None
+        if shape is None:
+            continue
+        last = shape.dims[-1] if shape.dims else None
+        task = "classification" if isinstance(last, int) and last > 1 and len(shape.dims) in (2, 3) else "regression"
+        if task in by_task:
+            why = f"{shape} holds class scores" if task == "classification" else f"{shape} holds values"
+            out.append((node.id, by_task[task], why))
+    return out

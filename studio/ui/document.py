@@ -145,6 +145,23 @@ class Document(QObject):
             self.undo_stack.endMacro()
 
     # ---- the edit API --------------------------------------------------------------
+    def add_fitting_losses(self) -> list[str]:
+        """A graph with outputs but no loss: beside each Output, the loss that fits what
+        comes out of it, fed by the same wire (one undo step); the new loss nodes' ids."""
+        from studio.core.analysis import fitting_losses
+
+        fits = fitting_losses(self.graph, self.analysis())
+        added = []
+        if fits:
+            with self.macro("Add " + ", ".join(sorted({loss for _o, loss, _w in fits}))):
+                for out, loss, _why in fits:
+                    edge = self.graph.edge_into(out, "in")
+                    x, y = self.graph.node(out).position
+                    node = self.add_node(loss, (x, y + 110))
+                    self.connect(edge.src, edge.src_port, node, "in")
+                    added.append(node)
+        return added
+
     def add_node(self, type_id: str, position: tuple[float, float] = (0.0, 0.0),
                  params: dict[str, Any] | None = None) -> str:
         reg = self.graph.registry

@@ -6,11 +6,13 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem
 
+from studio.core.analysis import fitting_losses
 from studio.ui.canvas.items import ERROR_COLOUR, WARNING_COLOUR
 
 NOTE_COLOUR = "#5a9bd5"  # worth knowing, stops nothing
 
 NODE_ROLE = Qt.ItemDataRole.UserRole
+FIX_ROLE = Qt.ItemDataRole.UserRole + 1  # a problem one click fixes
 
 
 class ProblemsPanel(QTreeWidget):
@@ -37,8 +39,15 @@ class ProblemsPanel(QTreeWidget):
             item = QTreeWidgetItem(["", "", "No problems found"])
             item.setForeground(2, QColor("#3cb371"))
             self.addTopLevelItem(item)
+        fits = fitting_losses(self.document.graph, self.document.analysis()) \
+            if any(p.code == "no_loss" for p in problems) else []
         for p in problems:
             item = QTreeWidgetItem([p.severity, p.node or "", p.message])
+            if p.code == "no_loss" and fits:
+                # One click adds the loss that fits each output.
+                names = ", ".join(sorted({self.document.graph.registry.get(loss).title for _o, loss, _w in fits}))
+                item.setText(2, f"{p.message}. Click to add {names}")
+                item.setData(0, FIX_ROLE, "add_loss")
             item.setForeground(0, QColor(ERROR_COLOUR if p.severity == "error" else
                                          WARNING_COLOUR if p.severity == "warning" else NOTE_COLOUR))
             item.setToolTip(2, p.message)
@@ -46,6 +55,11 @@ class ProblemsPanel(QTreeWidget):
             self.addTopLevelItem(item)
 
     def _clicked(self, item, _col=0) -> None:
+        if item.data(0, FIX_ROLE) == "add_loss":
+            added = self.document.add_fitting_losses()
+            if added:
+                self.nodeActivated.emit(added[0])
+            return
         node = item.data(0, NODE_ROLE)
         if node:
             self.nodeActivated.emit(node)

@@ -32,3 +32,27 @@ def test_an_imported_model_is_named_after_its_file_and_its_outputs_after_what_th
     assert window.ready_label.text() == "Ready for inference and export (add a loss to train)"
     assert [p.severity for p in doc.analysis().problems if p.code == "no_loss"] == ["note"]
     assert main(["check", str(path)]) == 0
+
+
+def test_one_click_in_the_problems_panel_adds_the_loss_that_fits(make_window):
+    from studio.core.project import load
+    from studio.resources import template_path
+
+    project = load(template_path("cnn_digits"))
+    window = make_window(project)
+    doc = window.document
+    doc.remove_nodes(["loss"])
+    out = doc.add_node("Output")
+    doc.connect("classifier", "out", out, "in")
+    panel = window.problems
+    [row] = [panel.topLevelItem(i) for i in range(panel.topLevelItemCount())
+             if "no loss" in panel.topLevelItem(i).text(2)]
+    assert row.text(0) == "note" and "Click to add Cross-entropy loss" in row.text(2)
+    steps = doc.undo_stack.count()
+    panel.itemClicked.emit(row, 2)
+    losses = [n for n in doc.graph if doc.graph.spec(n).loss is not None]
+    assert [n.type for n in losses] == ["CrossEntropyLoss"] and doc.undo_stack.count() == steps + 1
+    assert doc.graph.edge_into(losses[0].id, "in").src == "classifier"
+    assert window.ready_label.text() == "Ready to train"
+    doc.undo_stack.undo()
+    assert not any(doc.graph.spec(n).loss is not None for n in doc.graph)
