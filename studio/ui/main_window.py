@@ -340,10 +340,12 @@ class MainWindow(FileActions, ClipboardActions, QMainWindow):
         if a.ready:
             text, colour = "Ready to train", "#3cb371"
         elif not n_err:  # outputs but no loss: a model for inference
-            text, colour = "Ready for inference and export (add a loss to train)", "#3cb371"
+            text, colour = "Ready for inference", "#3cb371"
         else:
             text, colour = f"Not ready: {n_err} error{'s' * (n_err != 1)}", "#e0403a"
         self.ready_label.setText(text)
+        self.ready_label.setToolTip("It runs and exports; add a loss to train it (see Problems)"
+                                    if a.inference_ready and not a.ready and not n_err else "")
         self.ready_label.setStyleSheet(f"color: {colour}; font-weight: bold")
 
     def refresh_recent_menu(self) -> None:

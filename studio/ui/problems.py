@@ -46,7 +46,7 @@ class ProblemsPanel(QTreeWidget):
             if p.code == "no_loss" and fits:
                 # One click adds the loss that fits each output.
                 names = ", ".join(sorted({self.document.graph.registry.get(loss).title for _o, loss, _w in fits}))
-                item.setText(2, f"{p.message}. Click to add {names}")
+                item.setText(2, f"Click to add {names}. {p.message[0].upper()}{p.message[1:]}")
                 item.setData(0, FIX_ROLE, "add_loss")
             item.setForeground(0, QColor(ERROR_COLOUR if p.severity == "error" else
                                          WARNING_COLOUR if p.severity == "warning" else NOTE_COLOUR))

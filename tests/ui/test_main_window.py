@@ -54,7 +54,7 @@ def test_status_bar_shows_totals_memory_and_readiness(window):
     assert window.ready_label.text().startswith("Not ready")
     out = window.document.add_node("Output")
     window.document.connect("classifier", "out", out, "in")  # class scores out, no loss: inference
-    assert window.ready_label.text() == "Ready for inference and export (add a loss to train)"
+    assert window.ready_label.text() == "Ready for inference"
 
 
 def test_palette_search_and_double_click_adds(window):

@@ -29,7 +29,7 @@ def test_an_imported_model_is_named_after_its_file_and_its_outputs_after_what_th
     [out] = [n.id for n in doc.graph.nodes if n.type == "Output"]
     assert "loss" not in out  # class scores come out, not a loss
     # Outputs and no loss: ready for inference and export, a note; training asks for a loss.
-    assert window.ready_label.text() == "Ready for inference and export (add a loss to train)"
+    assert window.ready_label.text() == "Ready for inference"
     assert [p.severity for p in doc.analysis().problems if p.code == "no_loss"] == ["note"]
     assert main(["check", str(path)]) == 0
 
@@ -46,7 +46,7 @@ def test_one_click_in_the_problems_panel_adds_the_loss_that_fits(make_window):
     doc.connect("classifier", "out", out, "in")
     panel = window.problems
     [row] = [panel.topLevelItem(i) for i in range(panel.topLevelItemCount())
-             if "no loss" in panel.topLevelItem(i).text(2)]
+             if "No loss" in panel.topLevelItem(i).text(2)]
     assert row.text(0) == "note" and "Click to add Cross-entropy loss" in row.text(2)
     steps = doc.undo_stack.count()
     panel.itemClicked.emit(row, 2)
