@@ -62,8 +62,10 @@ def prepare(project, *, data=None, epochs=None, batch_size=None, device="cpu", r
         model = compile_graph(project.graph)
     except CompileError as exc:
         raise TrainingError(f"cannot train: {exc}") from None
+    _stop_if_asked(control)  # a window closing while torch loaded: no data is read for nothing
     if data is None:
         data = load_data(data_section(project), seed=s["seed"], val_split=s["val_split"])
+    _stop_if_asked(control)
     _check_fields(model, data)
     if resume is None:  # start from the weights beside the project file, if any
         from studio.training.pretrained import initial_weights
@@ -94,6 +96,13 @@ def _tensorboard(project, folder: str):
     if not path.is_absolute() and getattr(project, "path", None) is not None:
         path = Path(project.path).resolve().parent / path
     return TensorBoardLogger(path)
+
+
+def _stop_if_asked(control: Control | None) -> None:
+    """Preparing (torch, the graph, the data) takes seconds: a stop asked meanwhile (the app
+    quitting) ends it between steps instead of after them all."""
+    if control is not None and control.stopping:
+        raise TrainingError("stopped before the first batch")
 
 
 # Schedules whose every step depends on the run's planned length.

@@ -75,7 +75,10 @@ def train(project, control: Control, *, report, data=None, device: str = "cpu", 
             outcome.update(status=exc.result.stopped_reason, run_dir=str(exc.result.run_dir or ""),
                            history=exc.result.history)
         outcome["message"] = str(exc)
-        report(("errored", str(exc)))
+        if control.stopping and exc.result is None:  # asked to stop while preparing
+            outcome["status"] = RunStatus.STOPPED
+        else:
+            report(("errored", str(exc)))
     except Exception as exc:  # bad data, bad device: the app survives, the message shows
         outcome["message"] = describe_error(exc)
         report(("errored", outcome["message"]))

@@ -94,3 +94,17 @@ def test_training_with_every_layer_frozen_is_refused_with_the_fix(mlp_project, d
         node.frozen = True
     with pytest.raises(TrainingError, match="frozen.*unfreeze"):
         prepare(mlp_project, data=data, epochs=1)
+
+
+def test_a_stop_asked_while_preparing_ends_it_before_the_data_is_read(mlp_project, monkeypatch):
+    from studio.data import registry
+    from studio.training import Control, TrainingError
+
+    def no_reading(*a, **k):
+        raise AssertionError("the data was read after the stop")
+
+    monkeypatch.setattr(registry, "load_data", no_reading)
+    control = Control()
+    control.request_stop()  # the app is quitting
+    with pytest.raises(TrainingError, match="stopped before the first batch"):
+        prepare(mlp_project, epochs=1, control=control)
