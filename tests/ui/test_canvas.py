@@ -355,3 +355,25 @@ def test_a_wire_whose_shapes_do_not_fit_is_red_with_the_reason_while_dragging(wi
     assert p.severity == "error" and p.message == mode.misfit
     assert window.scene.nodes[conv].severity == "error"
     assert window.ready_label.text().startswith("Not ready")
+
+
+def test_layer_type_names_are_not_cut_off_in_nodes(window):
+    from PySide6.QtGui import QFontMetricsF
+
+    from studio.ui.canvas import items
+
+    doc = window.document
+    fm = QFontMetricsF(items._SMALL_FONT)
+    width = items.NODE_WIDTH - 16
+    for type_id in ("BatchNorm2d", "ConvTranspose2d", "MultiheadAttention", "Conv2d"):
+        if type_id not in doc.graph.registry:
+            continue
+        node = doc.add_node(type_id)
+        item = window.scene.nodes[node]
+        item.set_state(9250, None, "", False)
+        title, params = item.footer_texts(fm, width)
+        assert title == doc.graph.spec(doc.graph.node(node)).title  # whole, not "BatchNor..."
+        assert params in ("9.25k params", "9.25k", "")  # the count gives way, not the type
+    bn = window.scene.nodes[doc.add_node("BatchNorm2d")]
+    bn.set_state(64, None, "", False)
+    assert bn.footer_texts(fm, width)[1].startswith("64")  # both fit here

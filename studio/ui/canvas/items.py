@@ -220,10 +220,21 @@ class NodeItem(QGraphicsItem):
                                  sfm.elidedText(name, Qt.TextElideMode.ElideRight, half))
         painter.setPen(Theme.subtle)
         foot = QRectF(8, self._height - FOOTER, NODE_WIDTH - 16, FOOTER - 2)
-        room = foot.width() - sfm.horizontalAdvance(self.params_text) - 8
-        painter.drawText(foot, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         sfm.elidedText(self.type_title, Qt.TextElideMode.ElideRight, room))
-        painter.drawText(foot, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, self.params_text)
+        title, params = self.footer_texts(sfm, foot.width())
+        painter.drawText(foot, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title)
+        painter.drawText(foot, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, params)
+
+    def footer_texts(self, fm: QFontMetricsF, width: float) -> tuple[str, str]:
+        """The layer type and the parameter count as drawn: the type is what a person reads
+        the node by, so the count gives up its word ("9.25k" for "9.25k params") before
+        the type is shortened, then goes (it is in the inspector) before the type does."""
+        title, params = self.type_title, self.params_text
+        if fm.horizontalAdvance(title) + fm.horizontalAdvance(params) + 8 > width:
+            params = params.replace(" params", "") if params != "no params" else ""
+        if fm.horizontalAdvance(title) + fm.horizontalAdvance(params) + 8 > width:
+            params = ""  # the count is in the tooltip and the inspector
+        room = width - (fm.horizontalAdvance(params) + 8 if params else 0)
+        return fm.elidedText(title, Qt.TextElideMode.ElideRight, room), params
 
     @staticmethod
     def _draw_lock(painter: QPainter, c: QPointF) -> None:
