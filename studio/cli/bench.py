@@ -6,6 +6,7 @@ import argparse
 
 from studio.cli._args import training_setting
 from studio.cli._output import emit_json, error, human, human_bytes, say
+from studio.cli._progress import steps
 from studio.core.errors import StudioError
 from studio.core.project import load
 
@@ -112,17 +113,19 @@ def run(args: argparse.Namespace) -> int:
         else:
             say(f"  {word:<34} absent: {line}")
 
-    def progress(text: str) -> None:
-        if args.json:
-            emit_json({"type": "progress", "message": text})
-
     results = []
-    for r in bench.run(targets, progress):
-        results.append(r)
-        if args.json:
-            emit_json({"type": "device", **r.to_json()})
-        else:
-            _print_result(r)
+    with steps(not args.json) as show:  # a spinner naming the device being measured, on a terminal only
+        def progress(text: str) -> None:
+            if args.json:
+                emit_json({"type": "progress", "message": text})
+            show(text)
+
+        for r in bench.run(targets, progress):
+            results.append(r)
+            if args.json:
+                emit_json({"type": "device", **r.to_json()})
+            else:
+                _print_result(r)
 
     previous = list_saved(project)
     saved = None

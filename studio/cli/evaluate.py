@@ -8,6 +8,7 @@ import argparse
 
 from studio.cli._args import output_problem
 from studio.cli._output import emit_json, error, say
+from studio.cli._progress import steps
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -46,8 +47,11 @@ def run(args: argparse.Namespace) -> int:
     from studio.evaluation import EvaluationError, NotEvaluable, RunMismatch, evaluate, load_run
 
     try:
-        loaded = load_run(project, args.weights, args.checkpoint)
-        result = evaluate(project, loaded, args.split, output=args.output)
+        with steps(not args.json) as show:  # a spinner naming the step, on a terminal only
+            show("loading the run")
+            loaded = load_run(project, args.weights, args.checkpoint)
+            show(f"evaluating on the {args.split} split")
+            result = evaluate(project, loaded, args.split, output=args.output)
     except (RunMismatch, NotEvaluable) as exc:  # a run of another graph; a graph with nothing to score
         return fail(1, str(exc))
     except EvaluationError as exc:  # an unreadable run, data or split

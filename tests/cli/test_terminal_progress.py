@@ -87,3 +87,14 @@ def test_export_on_a_terminal_names_its_steps_and_into_a_pipe_prints_only_the_re
     piped = subprocess.run([*command, "--out", str(tmp_path / "b.py")], capture_output=True, env=_env(), timeout=120)
     assert piped.returncode == 0
     assert "building the model" not in piped.stdout.decode() and piped.stdout.decode().startswith("wrote ")
+
+
+def test_evaluate_on_a_terminal_names_its_steps_and_into_a_pipe_prints_only_the_figures(project_file, tmp_path):
+    run = tmp_path / "run"
+    subprocess.run(_command(project_file, run), capture_output=True, env=_env(), timeout=120, check=True)
+    command = [sys.executable, "-m", "studio", "evaluate", str(project_file), "--weights", str(run)]
+    text = ESCAPE.sub(b"", _on_a_terminal(command)).decode()
+    assert "evaluating on the val split" in text
+    piped = subprocess.run(command, capture_output=True, env=_env(), timeout=120)
+    assert piped.returncode == 0, piped.stderr.decode()
+    assert "evaluating on the" not in piped.stdout.decode() and "\x1b" not in piped.stdout.decode()
