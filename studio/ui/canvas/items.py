@@ -5,12 +5,20 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem
 
 from studio.layers.categories import category_hex
 from studio.ui.canvas.routing import routed_path, wire_path
 
 NODE_WIDTH = 184.0
+# Below this scale a node's small text would be drawn about 7 pixels high or less: nodes are
+# drawn as coloured blocks and wire labels are left out (level of detail).
+TEXT_MIN_SCALE = 0.65
+
+
+def shows_text(painter: QPainter) -> bool:
+    """Whether text is drawn at the painter's scale (level of detail)."""
+    return QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform()) >= TEXT_MIN_SCALE
 HEADER = 28.0
 ROW = 20.0
 FOOTER = 22.0
@@ -191,6 +199,8 @@ class NodeItem(QGraphicsItem):
             painter.setBrush(QBrush(QColor(128, 128, 128, 90), Qt.BrushStyle.BDiagPattern))
             painter.drawRoundedRect(rect, 6, 6)
             self._draw_lock(painter, QPointF(NODE_WIDTH - 16, HEADER / 2))
+        if not shows_text(painter):
+            return  # level of detail: the coloured block and its ports, no unreadable text
         painter.setPen(QColor("#ffffff"))
         painter.setFont(_TITLE_FONT)
         fm = QFontMetricsF(_TITLE_FONT)
@@ -269,7 +279,7 @@ class EdgeLabel(QGraphicsItem):
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         e = self.edge_item
-        if not e.label:
+        if not e.label or not shows_text(painter):
             return
         colour = Theme.selected if e.isSelected() else ERROR_COLOUR if e.problem else Theme.wire
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)

@@ -29,7 +29,6 @@ def guarded(handler):
 
 
 class GraphView(QGraphicsView):
-    MIN_FIT_ZOOM = 0.55  # below this labels are unreadable: show the start of the graph instead
     statusMessage = Signal(str)
     filesDropped = Signal(list)  # paths
     searchRequested = Signal(QPointF)  # scene position for the Tab popup
@@ -88,15 +87,9 @@ class GraphView(QGraphicsView):
         self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
         if self.zoom() > 1.1:  # a tiny graph should not fill the screen with huge nodes
             self.zoom_by(1.1 / self.zoom())
-        if self.zoom() >= self.MIN_FIT_ZOOM:
-            self.centerOn(rect.center())
-            return
-        self.zoom_by(self.MIN_FIT_ZOOM / self.zoom())
-        # Too big to read whole: start where the data enters (top-left), like a page.
-        seen = self.mapToScene(self.viewport().rect()).boundingRect()
-        x = rect.center().x() if rect.width() + 80 <= seen.width() else rect.left() - 40 + seen.width() / 2
-        y = rect.center().y() if rect.height() + 80 <= seen.height() else rect.top() - 40 + seen.height() / 2
-        self.centerOn(x, y)
+        # The whole graph, however small: below a readable size the canvas draws nodes
+        # as blocks without text (level of detail in the items), not 7-pixel letters.
+        self.centerOn(rect.center())
 
     def center_scene_pos(self) -> QPointF:
         return self.mapToScene(self.viewport().rect().center())
