@@ -46,3 +46,12 @@ def clip(message: str) -> str:
 
 def error(message: str) -> None:
     print(f"studio: {clip(message)}", file=sys.stderr)
+
+
+def fail(args, code: int, message: str) -> int:
+    """Report a command's failure: an ``error`` JSON line with ``--json``, one line on
+    stderr always; returns ``code`` for the command to exit with."""
+    if getattr(args, "json", False):
+        emit_json({"type": "error", "message": message})
+    error(message)
+    return code

@@ -7,7 +7,8 @@ from __future__ import annotations
 import argparse
 
 from studio.cli._args import output_problem
-from studio.cli._output import emit_json, error, say
+from studio.cli._output import emit_json, say
+from studio.cli._output import fail as report_failure
 from studio.cli._progress import steps
 
 
@@ -31,10 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from studio.core.project import load
 
     def fail(code: int, message: str) -> int:
-        if args.json:
-            emit_json({"type": "error", "message": message})
-        error(message)
-        return code
+        return report_failure(args, code, message)
 
     if args.out is not None:
         problem = output_problem(args.out, folder=True)

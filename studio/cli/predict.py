@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from studio.cli._output import emit_json, error, say
+from studio.cli._output import fail as report_failure
 
 
 def _top_k(text: str) -> int:
@@ -36,10 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from studio.core.project import load
 
     def fail(code: int, message: str) -> int:
-        if args.json:
-            emit_json({"type": "error", "message": message})
-        error(message)
-        return code
+        return report_failure(args, code, message)
 
     try:
         project = load(args.project)
